@@ -1,0 +1,153 @@
+/**
+ * The roster: one row per student, read from a CSV an instructor exports from a spreadsheet or a
+ * learning management system. Only the id matters to the infrastructure (it names the student's stack
+ * and host), so it is held to DNS rules; name and email only go on handouts. Every problem is
+ * reported with its line, all at once, so a roster is fixed in one pass.
+ */
+import * as fs from "node:fs";
+import { CsvError, parseCsv } from "./csv";
+
+export interface Student {
+  /** DNS-safe id: the stack is `<prefix>-<id>`. */
+  id: string;
+  name?: string;
+  email?: string;
+  /** Line of the roster the student is on. */
+  line: number;
+}
+
+export class RosterError extends Error {
+  constructor(
+    public readonly source: string,
+    public readonly problems: string[],
+  ) {
+    super(`${source} has ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
+    this.name = "RosterError";
+  }
+}
+
+/** Lowercase letters, digits and inner hyphens, 1 to 32 characters (a DNS label with room for a prefix). */
+const idPattern = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+export const maxIdLength = 32;
+const emailPattern = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Why `id` is not a usable student id, or undefined when it is. */
+export function idProblem(id: string): string | undefined {
+  if (id.length > maxIdLength) {
+    return `id "${id}" is ${id.length} characters; use at most ${maxIdLength}`;
+  }
+  if (!idPattern.test(id)) {
+    const suggestion = id
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .replace(/-{2,}/g, "-");
+    const hint = suggestion && suggestion !== id ? `, such as "${suggestion}"` : "";
+    return `id "${id}" is not DNS-safe: use lowercase letters, digits and inner hyphens${hint}`;
+  }
+  return undefined;
+}
+
+/**
+ * Parses roster CSV text. The header names an id column (`id` or `student`) and optionally `name` and
+ * `email`, in any order and case; other columns are ignored so an LMS export works as is.
+ * Throws `RosterError` listing every problem with its line.
+ */
+export function parseRoster(text: string, source = "roster.csv"): Student[] {
+  let records;
+  try {
+    records = parseCsv(text);
+  } catch (e) {
+    if (e instanceof CsvError) throw new RosterError(source, [`line ${e.line}: ${e.message}`]);
+    throw e;
+  }
+  // Blank lines (an empty single field) are spacing, not students.
+  records = records.filter((r) => !(r.fields.length === 1 && r.fields[0].trim() === ""));
+  const header = records[0];
+  if (!header) {
+    throw new RosterError(source, [
+      "line 1: the roster is empty; the first line is a header such as id,name,email",
+    ]);
+  }
+  const columns = header.fields.map((f) => f.trim().toLowerCase());
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  columns.forEach((c, i) => {
+    if (c !== "" && seen.has(c)) {
+      problems.push(`line ${header.line}: column "${c}" appears twice in the header; keep one`);
+    }
+    seen.set(c, i);
+  });
+  const idCols = ["id", "student"].filter((c) => seen.has(c));
+  if (idCols.length === 0) {
+    problems.push(
+      `line ${header.line}: the header has no id column; name one column "id" (or "student"), got ${columns
+        .map((c) => `"${c}"`)
+        .join(", ")}`,
+    );
+  } else if (idCols.length === 2) {
+    problems.push(
+      `line ${header.line}: the header has both "id" and "student" columns; keep one as the student id`,
+    );
+  }
+  if (problems.length > 0) throw new RosterError(source, problems);
+
+  const idIndex = seen.get(idCols[0]) as number;
+  const nameIndex = seen.get("name");
+  const emailIndex = seen.get("email");
+  const students: Student[] = [];
+  const lineOfId = new Map<string, number>();
+  for (const record of records.slice(1)) {
+    const at = `line ${record.line}`;
+    if (record.fields.length !== columns.length) {
+      problems.push(
+        `${at}: has ${record.fields.length} field(s), the header has ${columns.length}; quote fields that contain commas`,
+      );
+      continue;
+    }
+    const id = record.fields[idIndex].trim();
+    if (id === "") {
+      problems.push(`${at}: the ${idCols[0]} is empty; every student needs an id`);
+      continue;
+    }
+    const idIssue = idProblem(id);
+    if (idIssue) problems.push(`${at}: ${idIssue}`);
+    const earlier = lineOfId.get(id);
+    if (earlier !== undefined) {
+      problems.push(`${at}: id "${id}" is already used on line ${earlier}; ids must be unique`);
+    } else {
+      lineOfId.set(id, record.line);
+    }
+    const name = nameIndex === undefined ? "" : record.fields[nameIndex].trim();
+    const email = emailIndex === undefined ? "" : record.fields[emailIndex].trim();
+    if (email !== "" && !emailPattern.test(email)) {
+      problems.push(
+        `${at}: email "${email}" is not an address like name@example.org; fix or leave it empty`,
+      );
+    }
+    students.push({
+      id,
+      line: record.line,
+      ...(name ? { name } : {}),
+      ...(email ? { email } : {}),
+    });
+  }
+  if (problems.length === 0 && students.length === 0) {
+    problems.push(
+      `line ${header.line}: the roster has a header but no students; add one row per student`,
+    );
+  }
+  if (problems.length > 0) throw new RosterError(source, problems);
+  return students;
+}
+
+/** Reads and parses a roster file; a missing file is a `RosterError` too (exit code 2). */
+export function readRoster(file: string): Student[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new RosterError(file, [`cannot read the roster: ${(e as Error).message}`]);
+  }
+  return parseRoster(text, file);
+}
