@@ -1,0 +1,32 @@
+# Server settings for the notebook image, read from the environment so that a container is configured
+# with `-e`, never by editing its command. start-notebook.sh validates these variables before the
+# server starts; this file also applies when JupyterHub starts `jupyterhub-singleuser` instead.
+import os
+
+c = get_config()  # noqa: F821 -- provided by the config loader
+
+# Inside a container the server must answer on every interface: Docker's port publishing and the
+# reverse proxy on the private network both arrive from outside the container's loopback.
+c.ServerApp.ip = "0.0.0.0"
+# A Host header naming the proxy's public name is expected here; the token guards access instead.
+c.ServerApp.allow_remote_access = True
+# Behind the proxy, client address and scheme come from X-Forwarded-* (logs, secure cookies).
+c.ServerApp.trust_xheaders = True
+c.ServerApp.open_browser = False
+c.ServerApp.root_dir = os.environ.get("HOME", "/home/jupyter")
+c.ServerApp.terminado_settings = {"shell_command": ["/bin/bash", "-l"]}
+
+# A busy port must fail loudly: silently moving to the next one would leave the published port, the
+# proxy and the health check all pointing at nothing.
+c.ServerApp.port_retries = 0
+if os.environ.get("JUPYTER_PORT"):
+    c.ServerApp.port = int(os.environ["JUPYTER_PORT"])
+
+# Left unset under JupyterHub, whose single-user server takes its prefix from the Hub.
+if os.environ.get("JUPYTER_BASE_URL"):
+    c.ServerApp.base_url = os.environ["JUPYTER_BASE_URL"]
+
+# The token needs no line here: jupyter_server reads JUPYTER_TOKEN itself, and with neither a token
+# nor a password it generates one and logs it.
+if os.environ.get("JUPYTER_PASSWORD_HASH"):
+    c.PasswordIdentityProvider.hashed_password = os.environ["JUPYTER_PASSWORD_HASH"]
