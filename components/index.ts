@@ -1,0 +1,3 @@
+export * from "./jupyterImage";
+export * from "./jetstreamVm";
+export * from "./notebookServer";

@@ -1,0 +1,229 @@
+import * as command from "@pulumi/command";
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { renderUserData } from "../lib/cloudInit";
+import { readinessScript } from "../lib/readiness";
+import { vmUser } from "../lib/urls";
+
+export interface JetstreamVmArgs {
+  /** Workshop name: instance metadata, and with `student` the instance's name (its DNS label). */
+  workshop: string;
+  /** Student name: instance metadata. */
+  student: string;
+  /** Last day of the workshop, YYYY-MM-DD: instance metadata, so forgotten VMs can be found. */
+  expires: pulumi.Input<string>;
+  /** Jetstream2 flavor name, such as `m3.small`. */
+  flavor: pulumi.Input<string>;
+  /** Glance image name; Jetstream2's `Featured-Ubuntu24` already has Docker. */
+  vmImage: pulumi.Input<string>;
+  /** Network to attach to, by name; each allocation has `auto_allocated_network`. */
+  network: pulumi.Input<string>;
+  /** Pool the floating IP comes from; Jetstream2's is `public`. */
+  floatingIpPool: pulumi.Input<string>;
+  /** Addresses allowed to SSH in, such as the instructor's `203.0.113.7/32`. Nothing else may. */
+  sshCidr: pulumi.Input<string>;
+  /** Addresses allowed to the notebook port; `0.0.0.0/0` for a classroom on unknown networks. */
+  notebookCidr: pulumi.Input<string>;
+  /** The VM port the notebook is published on; opened to `notebookCidr`. */
+  notebookPort: pulumi.Input<number>;
+  /** The digest-pinned image the VM pulls while it boots. */
+  imageRef: pulumi.Input<string>;
+  /**
+   * A public key (OpenSSH line) authorized besides the stack's own generated key, such as the
+   * instructor's. Applied by the user data, so only when the VM is created.
+   */
+  extraSshPublicKey?: pulumi.Input<string>;
+}
+
+/**
+ * A Jetstream2 VM for one student's notebook: its own SSH key and host key, its own security group,
+ * an instance on the allocation's network through an explicit port, a floating IP, and a readiness
+ * gate that waits over SSH for cloud-init to finish. Resources used here exist in both
+ * @pulumi/openstack 3.x and 5.x (v5 removed compute.FloatingIp*, compute.SecGroup).
+ *
+ * The user data is set once: later changes to it are ignored rather than replacing the VM (and the
+ * student's work on its disk). To apply new user data deliberately, replace the instance:
+ * `pulumi up --replace <instance URN>`, after saving the student's work.
+ */
+export class JetstreamVm extends pulumi.ComponentResource {
+  /** The floating IP: where the notebook and SSH answer. */
+  public readonly publicIp: pulumi.Output<string>;
+  /** The instance's name, the first label of its Jetstream2 DNS name. */
+  public readonly instanceName: pulumi.Output<string>;
+  /** The stack's SSH private key (OpenSSH format), a secret. */
+  public readonly sshPrivateKey: pulumi.Output<string>;
+  /** The VM's SSH host public key (`ssh-ed25519 ...`), for verifying the host. */
+  public readonly hostPublicKey: pulumi.Output<string>;
+  /** The login user (`ubuntu`). */
+  public readonly user: pulumi.Output<string>;
+  /**
+   * The readiness gate: resolves once cloud-init finished and Docker answers. Resources that touch
+   * the VM's Docker engine must `dependsOn` it.
+   */
+  public readonly ready: command.remote.Command;
+  /** The instance: what the VM's Docker resources are deleted with. */
+  public readonly instance: openstack.compute.Instance;
+
+  constructor(name: string, args: JetstreamVmArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("jetstream-notebooks:vm:JetstreamVm", name, {}, opts);
+
+    // Pulumi's own key: the readiness gate and the docker provider log in with it.
+    const loginKey = new tls.PrivateKey(
+      `${name}-login`,
+      { algorithm: "ED25519" },
+      { parent: this },
+    );
+    // The VM's host key, generated here so every connection verifies the host it reaches.
+    const hostKey = new tls.PrivateKey(`${name}-host`, { algorithm: "ED25519" }, { parent: this });
+
+    const keypair = new openstack.compute.Keypair(
+      `${name}-key`,
+      { name, publicKey: loginKey.publicKeyOpenssh.apply((k) => k.trim()) },
+      { parent: this },
+    );
+
+    const secGroup = new openstack.networking.SecGroup(
+      `${name}-sg`,
+      {
+        name,
+        description: pulumi.interpolate`jetstream-notebooks ${args.workshop}/${args.student}: SSH and the notebook`,
+      },
+      { parent: this },
+    );
+    // The group keeps Neutron's default egress rules: the VM pulls images and packages.
+    new openstack.networking.SecGroupRule(
+      `${name}-ssh`,
+      {
+        securityGroupId: secGroup.id,
+        direction: "ingress",
+        ethertype: "IPv4",
+        protocol: "tcp",
+        portRangeMin: 22,
+        portRangeMax: 22,
+        remoteIpPrefix: args.sshCidr,
+        description: "SSH from the instructor",
+      },
+      { parent: this },
+    );
+    new openstack.networking.SecGroupRule(
+      `${name}-notebook-port`,
+      {
+        securityGroupId: secGroup.id,
+        direction: "ingress",
+        ethertype: "IPv4",
+        protocol: "tcp",
+        portRangeMin: args.notebookPort,
+        portRangeMax: args.notebookPort,
+        remoteIpPrefix: args.notebookCidr,
+        description: "The notebook",
+      },
+      { parent: this },
+    );
+
+    const network = openstack.networking.getNetworkOutput({ name: args.network }, { parent: this });
+    // An explicit port carries the security group and is what the floating IP attaches to, so
+    // nothing has to look the instance's port up after the fact.
+    const port = new openstack.networking.Port(
+      `${name}-port`,
+      {
+        name,
+        networkId: network.id,
+        securityGroupIds: [secGroup.id],
+        adminStateUp: true,
+      },
+      { parent: this },
+    );
+
+    const userData = pulumi
+      .all([
+        args.imageRef,
+        args.expires,
+        hostKey.privateKeyOpenssh,
+        hostKey.publicKeyOpenssh,
+        args.extraSshPublicKey,
+      ])
+      .apply(([imageRef, expires, hostPrivate, hostPublic, extra]) =>
+        renderUserData({
+          workshop: args.workshop,
+          student: args.student,
+          expires,
+          imageRef,
+          hostKey: { privateKeyOpenssh: hostPrivate, publicKeyOpenssh: hostPublic },
+          extraAuthorizedKeys: extra ? [extra] : [],
+          loginUser: vmUser,
+        }),
+      );
+
+    const instance = new openstack.compute.Instance(
+      `${name}-vm`,
+      {
+        name,
+        flavorName: args.flavor,
+        imageName: args.vmImage,
+        keyPair: keypair.name,
+        networks: [{ port: port.id }],
+        // Holds the host private key: a secret in state.
+        userData: pulumi.secret(userData),
+        metadata: {
+          workshop: args.workshop,
+          student: args.student,
+          expires: args.expires,
+          "managed-by": "jetstream-notebooks",
+        },
+      },
+      {
+        parent: this,
+        // A changed user data (a new image, an added key) must not silently replace the student's
+        // VM and the work on its disk: see the class comment for applying it deliberately.
+        ignoreChanges: ["userData"],
+        additionalSecretOutputs: ["userData"],
+      },
+    );
+
+    const floatingIp = new openstack.networking.FloatingIp(
+      `${name}-ip`,
+      { pool: args.floatingIpPool, description: pulumi.interpolate`jetstream-notebooks ${name}` },
+      { parent: this },
+    );
+    const association = new openstack.networking.FloatingIpAssociate(
+      `${name}-ip`,
+      { floatingIp: floatingIp.address, portId: port.id },
+      // The port must be bound to a running instance before the address answers.
+      { parent: this, dependsOn: [instance] },
+    );
+
+    this.ready = new command.remote.Command(
+      `${name}-ready`,
+      {
+        connection: {
+          host: floatingIp.address,
+          user: vmUser,
+          privateKey: loginKey.privateKeyOpenssh,
+          hostKey: hostKey.publicKeyOpenssh.apply((k) => k.trim()),
+          // A new VM boots for a minute or two before sshd answers: keep dialling for ~10 minutes.
+          dialErrorLimit: 60,
+          perDialTimeout: 10,
+        },
+        create: pulumi.output(args.imageRef).apply(readinessScript),
+        // A replaced VM (a new instance id) must be waited for again.
+        triggers: [instance.id],
+      },
+      { parent: this, dependsOn: [association], additionalSecretOutputs: ["connection"] },
+    );
+
+    this.instance = instance;
+    this.publicIp = floatingIp.address;
+    this.instanceName = instance.name;
+    this.sshPrivateKey = pulumi.secret(loginKey.privateKeyOpenssh);
+    this.hostPublicKey = hostKey.publicKeyOpenssh.apply((k) => k.trim());
+    this.user = pulumi.output(vmUser);
+    this.registerOutputs({
+      publicIp: this.publicIp,
+      instanceName: this.instanceName,
+      sshPrivateKey: this.sshPrivateKey,
+      hostPublicKey: this.hostPublicKey,
+      user: this.user,
+    });
+  }
+}

@@ -1,0 +1,209 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { ContainerLimits } from "../lib/limits";
+import { sshOptions, writeSshIdentity } from "../lib/sshIdentity";
+
+/** The port the image's server listens on inside the container (its JUPYTER_PORT). */
+export const containerPort = 8888;
+/** Where the image keeps the student's work; the volume is mounted here. */
+export const workDir = "/home/jupyter/work";
+/** The notebook's name on its Docker network, for a proxy in front of it. */
+export const networkAlias = "notebook";
+
+/** A Docker engine reached over SSH (a VM's); unset means the local engine. */
+export interface RemoteEngine {
+  /** Address of the machine, such as a floating IP. */
+  host: pulumi.Input<string>;
+  /** Login user, a member of the docker group there. */
+  user: pulumi.Input<string>;
+  /** OpenSSH private key to log in with (a secret). */
+  privateKey: pulumi.Input<string>;
+  /** The machine's host public key (`ssh-ed25519 ...`): the only key ssh will accept from it. */
+  hostPublicKey: pulumi.Input<string>;
+  /**
+   * The resource whose deletion takes the engine with it (the VM). The notebook's Docker resources
+   * are `deletedWith` it: destroying the stack does not reach over SSH into a VM that is going away.
+   */
+  deletedWith?: pulumi.Resource;
+}
+
+export interface NotebookServerArgs {
+  /**
+   * The image by content: a digest-pinned reference (`repo@sha256:...`, pulled) or, with `pull`
+   * false, a local image id (`sha256:...`). Never a tag: a new digest rolls the container and an
+   * unchanged one never does.
+   */
+  image: pulumi.Input<string>;
+  /** Pull `image` through a RemoteImage (digest references); false for a locally built image id. */
+  pull: boolean;
+  /** The engine to run on; default the local engine (DOCKER_HOST, or the default socket). */
+  engine?: RemoteEngine;
+  /**
+   * Publish the notebook on the engine's host: `hostPort` on `bindAddress`. Default: not published,
+   * reachable only on the Docker network (for a proxy in front). Locally use `127.0.0.1`.
+   */
+  publish?: { hostPort: number; bindAddress: string };
+  /** Memory, CPU and process limits; `cpus` and `processes` may be left out (see lib/limits.ts). */
+  limits: Partial<Pick<ContainerLimits, "cpus" | "processes">> & Pick<ContainerLimits, "memoryMb">;
+  /**
+   * Keep the work volume when the stack is destroyed (and when it would be replaced). Default
+   * false. Locally true: a teardown never loses work, and the next `up` reattaches the volume by
+   * its name.
+   */
+  retainWorkVolume?: boolean;
+  /** Container, volume and network names on the engine; default derived from the component name. */
+  names?: { container?: string; volume?: string; network?: string };
+  /** Labels on the container, volume and network (such as workshop and student). */
+  labels?: Record<string, string>;
+  /** How long `up` waits for the image's health check to pass; default 180 s. */
+  healthTimeoutSeconds?: number;
+  /** Length of the generated token; default 48 (letters and digits). */
+  tokenLength?: number;
+  /**
+   * Resources every Docker resource here waits for, such as a VM's readiness gate: nothing touches
+   * the engine before it is ready.
+   */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * One student's notebook on a Docker engine: a provider for the engine, the image (pulled by
+ * digest, or a local build's id), a named volume on work/, a network for a proxy to share, and the
+ * container, hardened (capabilities dropped, no-new-privileges), limited, with rotated logs and a
+ * generated token.
+ */
+export class NotebookServer extends pulumi.ComponentResource {
+  /** The token the notebook asks for (a secret). */
+  public readonly token: pulumi.Output<string>;
+  /** The host port the notebook is published on, or undefined when it is not published. */
+  public readonly hostPort: pulumi.Output<number | undefined>;
+  public readonly containerName: pulumi.Output<string>;
+  public readonly volumeName: pulumi.Output<string>;
+  /** The Docker network the notebook is on, as `notebook`: a proxy joins it to reach port 8888. */
+  public readonly networkName: pulumi.Output<string>;
+  /** The engine's provider, for resources a caller adds beside the notebook (a proxy). */
+  public readonly provider: docker.Provider;
+
+  constructor(name: string, args: NotebookServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("jetstream-notebooks:notebook:NotebookServer", name, {}, opts);
+
+    const engine = args.engine;
+    this.provider = new docker.Provider(
+      `${name}-engine`,
+      engine
+        ? {
+            host: pulumi.interpolate`ssh://${engine.user}@${engine.host}:22`,
+            sshOpts: pulumi
+              .all([engine.privateKey, engine.host, engine.hostPublicKey])
+              // Writes the key and known_hosts files: runs only once all three are known, so a
+              // preview of a VM that does not exist yet writes nothing.
+              .apply(([privateKey, host, hostPublicKey]) =>
+                sshOptions(writeSshIdentity({ privateKey, host, hostPublicKey })),
+              ),
+            // Configuring the provider must not dial the VM: a destroy never needs to reach it.
+            disableDockerDaemonCheck: true,
+          }
+        : {},
+      { parent: this, dependsOn: args.dependsOn },
+    );
+    const childOpts: pulumi.CustomResourceOptions = {
+      parent: this,
+      provider: this.provider,
+      dependsOn: args.dependsOn,
+      deletedWith: engine?.deletedWith,
+    };
+
+    const labels = Object.entries(args.labels ?? {}).map(([label, value]) => ({ label, value }));
+
+    const token = new random.RandomPassword(
+      `${name}-token`,
+      { length: args.tokenLength ?? 48, special: false },
+      { parent: this },
+    );
+
+    let imageId: pulumi.Input<string> = args.image;
+    if (args.pull) {
+      const image = new docker.RemoteImage(
+        `${name}-image`,
+        // keepLocally: other stacks on the same engine may run the same image.
+        { name: args.image, keepLocally: true },
+        childOpts,
+      );
+      imageId = image.imageId;
+    }
+
+    const volume = new docker.Volume(
+      `${name}-work`,
+      { name: args.names?.volume ?? `${name}-work`, driver: "local", labels },
+      // Nothing about the volume changes after creation; retained, a destroy leaves it in place.
+      { ...childOpts, retainOnDelete: args.retainWorkVolume ?? false },
+    );
+
+    const network = new docker.Network(
+      `${name}-net`,
+      { name: args.names?.network ?? `${name}-net`, driver: "bridge", labels },
+      childOpts,
+    );
+
+    const limits = args.limits;
+    const container = new docker.Container(
+      `${name}-notebook`,
+      {
+        name: args.names?.container ?? `${name}-notebook`,
+        image: imageId,
+        envs: [pulumi.interpolate`JUPYTER_TOKEN=${token.result}`, `JUPYTER_PORT=${containerPort}`],
+        ports: args.publish
+          ? [
+              {
+                internal: containerPort,
+                external: args.publish.hostPort,
+                ip: args.publish.bindAddress,
+                protocol: "tcp",
+              },
+            ]
+          : [],
+        mounts: [{ type: "volume", source: volume.name, target: workDir }],
+        networksAdvanced: [{ name: network.name, aliases: [networkAlias] }],
+        restart: "unless-stopped",
+        // `up` returns only once the image's HEALTHCHECK passes.
+        wait: true,
+        waitTimeout: args.healthTimeoutSeconds ?? 180,
+        // Jupyter saves open notebooks on SIGTERM; give it time before SIGKILL.
+        destroyGraceSeconds: 30,
+        memory: limits.memoryMb,
+        memorySwap: limits.memoryMb,
+        cpus: limits.cpus === undefined ? undefined : String(limits.cpus),
+        ulimits:
+          limits.processes === undefined
+            ? []
+            : [{ name: "nproc", soft: limits.processes, hard: limits.processes }],
+        capabilities: { drops: ["ALL"] },
+        securityOpts: ["no-new-privileges:true"],
+        logDriver: "json-file",
+        logOpts: { "max-size": "10m", "max-file": "3" },
+        labels,
+      },
+      {
+        ...childOpts,
+        // The host port and the name are fixed: the old container must go before the new starts.
+        deleteBeforeReplace: true,
+        // The environment holds the token.
+        additionalSecretOutputs: ["envs"],
+      },
+    );
+
+    this.token = token.result;
+    this.hostPort = pulumi.output(args.publish?.hostPort);
+    this.containerName = container.name;
+    this.volumeName = volume.name;
+    this.networkName = network.name;
+    this.registerOutputs({
+      token: this.token,
+      hostPort: this.hostPort,
+      containerName: this.containerName,
+      volumeName: this.volumeName,
+      networkName: this.networkName,
+    });
+  }
+}

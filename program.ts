@@ -1,0 +1,182 @@
+/**
+ * The composition: one student's notebook from a validated {@link StackConfig}. index.ts reads and
+ * validates config and calls this; the mock tests, the benchmark and the workshop CLI call it too.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { JetstreamVm, JupyterImage, NotebookServer } from "./components";
+import type { ImageSource, StackConfig } from "./lib/config";
+import { containerLimits } from "./lib/limits";
+import { jetstreamHostname, notebookUrl, sshCommand } from "./lib/urls";
+
+export interface ProgramOptions {
+  /** The Docker Hub access token (a secret); needed when this stack builds and pushes. */
+  dockerHubToken?: pulumi.Input<string>;
+  /** OCI label values for a pushed image (per commit, never per run). */
+  imageLabels?: { revision?: string; created?: string };
+  /** Build context for a built image; default the repository's docker/. */
+  imageContext?: string;
+  /**
+   * CPUs of the machine running the local engine. The local container's CPU limit is capped to it
+   * (Docker refuses `--cpus` above the machine's count).
+   */
+  localCpus?: number;
+}
+
+export interface NotebookStackOutputs {
+  /** `http://<ip>:<port>/lab?token=...`: a secret. */
+  notebookUrl: pulumi.Output<string>;
+  publicIp: pulumi.Output<string>;
+  /** Jetstream2's DNS name when an allocation is configured, else "". */
+  hostname: pulumi.Output<string>;
+  /** How to log in to the VM; "" for the local target. */
+  sshCommand: pulumi.Output<string>;
+  /** The image the notebook runs, by digest (or a local build's id). */
+  imageRef: pulumi.Output<string>;
+  /** The stack's SSH private key for the VM (a secret); "" for the local target. */
+  sshPrivateKey: pulumi.Output<string>;
+  student: string;
+  workshop: string;
+  expires: string;
+  target: string;
+}
+
+const digestRef = /^[a-z0-9]+([._/:-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
+
+/** The file name the docs tell a person to save the `sshPrivateKey` output as. */
+export function sshKeyFileName(cfg: StackConfig): string {
+  return `${cfg.workshop}-${cfg.student}.key`;
+}
+
+export function notebookStack(
+  cfg: StackConfig,
+  options: ProgramOptions = {},
+): NotebookStackOutputs {
+  // Every physical name (VM, key pair, container, volume) derives from this; it is a DNS label.
+  const name = `${cfg.workshop}-${cfg.student}`;
+  const labels = {
+    "org.jetstream-notebooks.workshop": cfg.workshop,
+    "org.jetstream-notebooks.student": cfg.student,
+  };
+  const imageRef = resolveImage(name, cfg.image, options);
+  // A locally built image is already on the engine, by id; every other source is a registry digest.
+  const pull = cfg.image.kind !== "build" || cfg.image.push !== undefined;
+  const limits = containerLimits(cfg.flavor);
+  const common = {
+    student: cfg.student,
+    workshop: cfg.workshop,
+    expires: cfg.expires ?? "",
+    target: cfg.target,
+    imageRef,
+  };
+
+  if (cfg.target === "local") {
+    const server = new NotebookServer(name, {
+      image: imageRef,
+      pull,
+      publish: { hostPort: cfg.notebookPort, bindAddress: "127.0.0.1" },
+      // On a person's own machine the process limit is left out: RLIMIT_NPROC counts every
+      // process of uid 1000, which there is usually the person's whole desktop session.
+      limits: {
+        memoryMb: limits.memoryMb,
+        cpus: Math.min(limits.cpus, options.localCpus ?? limits.cpus),
+      },
+      // `npm run down` keeps the student's work; the next `npm start` reattaches it by name.
+      retainWorkVolume: true,
+      labels,
+    });
+    const port = cfg.notebookPort;
+    return {
+      ...common,
+      notebookUrl: pulumi.secret(server.token.apply((t) => notebookUrl("127.0.0.1", port, t))),
+      publicIp: pulumi.output("127.0.0.1"),
+      hostname: pulumi.output(""),
+      sshCommand: pulumi.output(""),
+      sshPrivateKey: pulumi.secret(""),
+    };
+  }
+
+  const vm = new JetstreamVm(name, {
+    workshop: cfg.workshop,
+    student: cfg.student,
+    expires: cfg.expires,
+    flavor: cfg.flavor.name,
+    vmImage: cfg.vmImage,
+    network: cfg.network,
+    floatingIpPool: cfg.floatingIpPool,
+    sshCidr: cfg.sshCidr,
+    notebookCidr: cfg.notebookCidr,
+    notebookPort: cfg.notebookPort,
+    imageRef,
+    extraSshPublicKey: cfg.sshPublicKey,
+  });
+  const server = new NotebookServer(name, {
+    image: imageRef,
+    pull: true,
+    engine: {
+      host: vm.publicIp,
+      user: vm.user,
+      privateKey: vm.sshPrivateKey,
+      hostPublicKey: vm.hostPublicKey,
+      deletedWith: vm.instance,
+    },
+    // The security group decides who reaches it.
+    publish: { hostPort: cfg.notebookPort, bindAddress: "0.0.0.0" },
+    // On the VM uid 1000 is the otherwise idle login user, so RLIMIT_NPROC bounds the notebook.
+    limits,
+    dependsOn: [vm.ready],
+    labels,
+  });
+  const port = cfg.notebookPort;
+  const allocation = cfg.allocation;
+  const keyFile = cfg.sshPublicKey ? undefined : sshKeyFileName(cfg);
+  return {
+    ...common,
+    notebookUrl: pulumi.secret(
+      pulumi.all([vm.publicIp, server.token]).apply(([ip, t]) => notebookUrl(ip, port, t)),
+    ),
+    publicIp: vm.publicIp,
+    hostname: vm.instanceName.apply((n) => jetstreamHostname(n, allocation)),
+    sshCommand: vm.publicIp.apply((ip) => sshCommand(ip, keyFile)),
+    sshPrivateKey: vm.sshPrivateKey,
+  };
+}
+
+function resolveImage(
+  name: string,
+  source: ImageSource,
+  options: ProgramOptions,
+): pulumi.Output<string> {
+  switch (source.kind) {
+    case "ref":
+      return pulumi.output(source.ref);
+    case "stack": {
+      const ref = new pulumi.StackReference(`${name}-image-stack`, { name: source.stack });
+      return ref.requireOutput("imageRef").apply((value: unknown) => {
+        if (typeof value !== "string" || !digestRef.test(value)) {
+          throw new Error(
+            `[imageStack] stack "${source.stack}" must output imageRef pinned by digest (repo@sha256:...), got ${JSON.stringify(value)}`,
+          );
+        }
+        return value;
+      });
+    }
+    case "build": {
+      if (source.push && options.dockerHubToken === undefined) {
+        throw new Error("[dockerHubToken] is required to push the image");
+      }
+      const image = new JupyterImage(name, {
+        repository: source.push
+          ? `docker.io/${source.push.dockerHubUser}/${source.repository}`
+          : source.repository,
+        tag: source.tag,
+        context: options.imageContext,
+        push:
+          source.push && options.dockerHubToken !== undefined
+            ? { username: source.push.dockerHubUser, password: options.dockerHubToken }
+            : undefined,
+        labels: source.push ? options.imageLabels : undefined,
+      });
+      return image.imageRef;
+    }
+  }
+}
