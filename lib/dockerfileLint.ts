@@ -74,7 +74,7 @@ function aptInstalls(tokens: Token[]): Token[][] {
     if (tokens[j]?.text !== "install") continue;
     const packages: Token[] = [];
     for (j++; j < tokens.length; j++) {
-      const token = tokens[j] as Token;
+      const token = tokens[j];
       if (SHELL_OPERATORS.has(token.text) || token.text.startsWith(">")) break;
       // Options and computed names ("${missing[@]}") are not package names to sort.
       if (token.text.startsWith("-") || token.text.includes("$")) continue;
@@ -108,7 +108,7 @@ export function lintDockerfile(content: string): LintFinding[] {
     add("from-pinned", 1, "the Dockerfile has no FROM");
     return findings;
   }
-  const lastFrom = froms[froms.length - 1] as Instruction;
+  const lastFrom = froms[froms.length - 1];
   const finalStage = instructions.filter((i) => lineOf(i) >= lineOf(lastFrom));
   const stageNames = new Set<string>();
   let pipefail = false;
@@ -195,8 +195,8 @@ export function lintDockerfile(content: string): LintFinding[] {
           );
         }
         for (let k = 1; k < packages.length; k++) {
-          const before = packages[k - 1] as Token;
-          const after = packages[k] as Token;
+          const before = packages[k - 1];
+          const after = packages[k];
           if (after.text < before.text) {
             add(
               "apt-sorted",
