@@ -1,0 +1,59 @@
+/**
+ * What `down` has done so far, per stack, kept next to the exports: an interrupted teardown (Ctrl-C, a
+ * lost laptop lid, a crash) is finished by running the same command again, without exporting twice
+ * or forgetting that an export failed.
+ */
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { writePrivateFile } from "./files";
+
+export interface JournalEntry {
+  student: string;
+  exported?: { at: string; files: number; bytes: number; archiveSha256: string };
+  exportError?: string;
+  /** Destroyed although the export failed, because --force was given. */
+  forced?: boolean;
+  destroyed?: string;
+  removed?: string;
+}
+
+interface JournalFile {
+  version: 1;
+  stacks: Record<string, JournalEntry>;
+}
+
+export class Journal {
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private readonly data: JournalFile,
+  ) {}
+
+  static async open(dir: string): Promise<Journal> {
+    const file = path.join(dir, "down-journal.json");
+    try {
+      const data = JSON.parse(await fsp.readFile(file, "utf8")) as JournalFile;
+      if (data.version !== 1 || typeof data.stacks !== "object") {
+        throw new Error(`${file} is not a journal this version understands; move it aside`);
+      }
+      return new Journal(file, data);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT")
+        return new Journal(file, { version: 1, stacks: {} });
+      throw e;
+    }
+  }
+
+  get(stack: string): JournalEntry | undefined {
+    return this.data.stacks[stack];
+  }
+
+  /** Records a step and writes the journal before returning (writes are serialized). */
+  async record(stack: string, student: string, patch: Partial<JournalEntry>): Promise<void> {
+    this.data.stacks[stack] = { ...(this.data.stacks[stack] ?? { student }), ...patch };
+    const text = `${JSON.stringify(this.data, null, 2)}\n`;
+    this.writes = this.writes.then(() => writePrivateFile(this.file, text));
+    await this.writes;
+  }
+}
