@@ -205,7 +205,7 @@ export class JetstreamVm extends pulumi.ComponentResource {
           dialErrorLimit: 60,
           perDialTimeout: 10,
         },
-        create: pulumi.output(args.imageRef).apply(readinessScript),
+        create: pulumi.output(args.imageRef).apply((ref) => readinessScript(ref)),
         // A replaced VM (a new instance id) must be waited for again.
         triggers: [instance.id],
       },

@@ -14,10 +14,11 @@ import { readyMarker } from "./cloudInit";
 /** How long the gate waits for cloud-init before giving up (first boots pull a 1 GB image). */
 export const cloudInitTimeoutSeconds = 25 * 60;
 
-export function readinessScript(imageRef: string): string {
+/** The script; `marker` is the setup's completion marker (a parameter so tests can move it). */
+export function readinessScript(imageRef: string, marker: string = readyMarker): string {
   return [
     "set -u",
-    `marker='${readyMarker}'`,
+    `marker='${marker}'`,
     `image='${imageRef}'`,
     "status=0",
     `timeout ${cloudInitTimeoutSeconds} cloud-init status --wait >/dev/null || status=$?`,
