@@ -27,8 +27,9 @@ export interface OrchestratorOptions {
   now?: () => Date;
   /** Once aborted, no new student is started; those in flight finish. */
   signal?: AbortSignal;
-  /** Probe timing; the deadline comes from the settings' probeTimeoutMinutes. */
+  /** Probe timing; the deadline comes from the settings' probeTimeoutMinutes unless given here. */
   probeIntervalMs?: number;
+  probeTimeoutMs?: number;
   /** Secret stack config (full keys added by the orchestrator), e.g. dockerHubToken. */
   secrets?: Record<string, string>;
   /** Folder for each student's Pulumi output; none when undefined. */
@@ -141,7 +142,7 @@ export class Orchestrator {
   }
 
   private probeDeadline(settings: WorkshopSettings): number {
-    return Date.now() + settings.probeTimeoutMinutes * 60_000;
+    return Date.now() + (this.opts.probeTimeoutMs ?? settings.probeTimeoutMinutes * 60_000);
   }
 
   private insecure(settings: WorkshopSettings): boolean {
