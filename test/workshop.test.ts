@@ -49,8 +49,9 @@ function setup(simOpts: SimOptions = {}) {
     baseDelayMs: 1000,
     maxDelayMs: 8000,
     random: () => 0.5,
-    sleep: async (ms) => {
+    sleep: (ms) => {
       delays.push(ms);
+      return Promise.resolve();
     },
   };
   const out = new Lines();
