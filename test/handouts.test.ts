@@ -1,0 +1,162 @@
+/**
+ * The handout page rendered by a real browser (Debian's chromium, headless): the cards are there
+ * with their names and URLs, and a QR code read back from a screenshot decodes to its student's URL.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
+import { describeWithTool } from "./support/docker";
+import { handoutCsv, writeHandouts, type HandoutEntry } from "../workshop/handouts";
+import { parseCsv } from "../workshop/csv";
+
+const run = promisify(execFile);
+
+function findChromium(): string | undefined {
+  for (const candidate of [process.env.CHROMIUM, "chromium", "chromium-browser", "google-chrome"]) {
+    if (!candidate) continue;
+    try {
+      return execFileSync("sh", ["-c", `command -v "${candidate}"`], { stdio: "pipe" })
+        .toString()
+        .trim();
+    } catch {
+      // try the next name
+    }
+  }
+  return undefined;
+}
+
+const chromium = findChromium();
+
+async function headless(args: string[]): Promise<string> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-chromium-"));
+  try {
+    const { stdout } = await run(
+      chromium as string,
+      [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+        ...args,
+      ],
+      { timeout: 120_000, maxBuffer: 32 * 1024 * 1024 },
+    );
+    return stdout;
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+const entries: HandoutEntry[] = [
+  {
+    id: "ada",
+    name: "Ada <Lovelace> & co",
+    email: "ada@example.org",
+    status: "ready",
+    url: "https://intro-ada.tra000000.projects.jetstream-cloud.org/lab?token=3f1c0ffee3f1c0ffee3f1c0ffee3f1c0",
+    hostname: "intro-ada.tra000000.projects.jetstream-cloud.org",
+    detail: "answering after 2 probe(s)",
+  },
+  {
+    id: "bob",
+    status: "unchanged",
+    url: "https://intro-bob.tra000000.projects.jetstream-cloud.org/lab?token=b0bb0bb0bb0bb0bb0bb0bb0bb0bb0bb0",
+    detail: "already up and answering",
+  },
+  { id: "cy", name: "Cy, Jr.", status: "failed", detail: "Quota exceeded for instances" },
+];
+const info = {
+  workshop: "intro",
+  expires: "2030-06-30",
+  generatedAt: new Date("2030-06-01T08:00:00Z"),
+};
+
+describe("handout files", () => {
+  let dir = "";
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-handouts-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("are written owner-only, even over files that were world-readable", async () => {
+    const out = path.join(dir, "handouts");
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, "handouts.csv"), "old", { mode: 0o644 });
+    const files = await writeHandouts(out, info, entries);
+    expect(fs.statSync(files.csv).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(files.html).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(out).sort()).toEqual(["handouts.csv", "handouts.html"]);
+  });
+
+  test("the CSV quotes what needs it and reads back", () => {
+    const records = parseCsv(handoutCsv(entries)).map((r) => r.fields);
+    expect(records[0]).toEqual(["id", "name", "email", "status", "url", "hostname", "detail"]);
+    expect(records[3]).toEqual([
+      "cy",
+      "Cy, Jr.",
+      "",
+      "failed",
+      "",
+      "",
+      "Quota exceeded for instances",
+    ]);
+    expect(records[1][4]).toBe(entries[0].url);
+  });
+});
+
+describeWithTool(
+  "handout page in headless chromium",
+  "chromium (apt-get install chromium)",
+  chromium !== undefined,
+  () => {
+    let dir = "";
+    let html = "";
+    beforeAll(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-handouts-"));
+      html = (await writeHandouts(dir, info, entries)).html;
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    test("renders one card per ready student, names escaped, and lists the rest", async () => {
+      const dom = await headless(["--virtual-time-budget=5000", "--dump-dom", `file://${html}`]);
+      const cards = [...dom.matchAll(/<section class="card" data-student="([^"]+)">/g)].map(
+        (m) => m[1],
+      );
+      expect(cards).toEqual(["ada", "bob"]);
+      expect(dom).toContain("<h2>Ada &lt;Lovelace&gt; &amp; co</h2>");
+      expect(dom).toContain(`>${entries[1].url}</a>`);
+      expect((dom.match(/<svg /g) ?? []).length).toBe(2);
+      expect(dom).toContain("<li>cy: failed (Quota exceeded for instances)</li>");
+    });
+
+    test("a QR code on the rendered page decodes to its student's URL", async () => {
+      // One card per page so the decoder sees exactly one code.
+      const single = path.join(dir, "one.html");
+      fs.writeFileSync(
+        single,
+        fs
+          .readFileSync(html, "utf8")
+          .replace(/<section class="card" data-student="bob">[\s\S]*?<\/section>/, ""),
+      );
+      const png = path.join(dir, "shot.png");
+      await headless([
+        "--window-size=900,900",
+        "--hide-scrollbars",
+        `--screenshot=${png}`,
+        `file://${single}`,
+      ]);
+      const image = PNG.sync.read(fs.readFileSync(png));
+      const code = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
+      expect(code?.data).toBe(entries[0].url);
+    });
+  },
+);

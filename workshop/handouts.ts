@@ -1,0 +1,130 @@
+/**
+ * Handouts: a CSV for the instructor's records and a printable HTML page with one card per student
+ * (name, URL, QR code) to cut out and hand over. Both hold notebook tokens, so they are written
+ * owner-only (0600) into a private folder.
+ */
+import * as path from "node:path";
+import QRCode from "qrcode";
+import { writePrivateFile } from "./files";
+
+export interface HandoutEntry {
+  id: string;
+  name?: string;
+  email?: string;
+  /** ready/unchanged students have a URL; others are listed with why not. */
+  status: string;
+  url?: string;
+  hostname?: string;
+  detail: string;
+}
+
+export interface HandoutInfo {
+  workshop: string;
+  expires: string;
+  generatedAt: Date;
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function handoutCsv(entries: readonly HandoutEntry[]): string {
+  const rows = [
+    ["id", "name", "email", "status", "url", "hostname", "detail"],
+    ...entries.map((e) => [
+      e.id,
+      e.name ?? "",
+      e.email ?? "",
+      e.status,
+      e.url ?? "",
+      e.hostname ?? "",
+      e.detail,
+    ]),
+  ];
+  return rows.map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export async function handoutHtml(
+  info: HandoutInfo,
+  entries: readonly HandoutEntry[],
+): Promise<string> {
+  const withUrl = entries.filter((e): e is HandoutEntry & { url: string } => e.url !== undefined);
+  const missing = entries.filter((e) => e.url === undefined);
+  const cards = await Promise.all(
+    withUrl.map(async (e) => {
+      // Medium error correction survives a crease; the SVG scales crisply on paper.
+      const svg = await QRCode.toString(e.url, {
+        type: "svg",
+        errorCorrectionLevel: "M",
+        margin: 2,
+      });
+      return `<section class="card" data-student="${escapeHtml(e.id)}">
+  <h2>${escapeHtml(e.name ?? e.id)}</h2>
+  <p class="id">${escapeHtml(e.id)}</p>
+  <div class="qr">${svg}</div>
+  <p class="url"><a href="${escapeHtml(e.url)}">${escapeHtml(e.url)}</a></p>
+  <p class="note">Your own notebook, until ${escapeHtml(info.expires)}. Keep this link private: it is your password.</p>
+</section>`;
+    }),
+  );
+  const missingList = missing.length
+    ? `<div class="missing"><h2>Not ready (${missing.length})</h2><ul>${missing
+        .map(
+          (e) => `<li>${escapeHtml(e.id)}: ${escapeHtml(e.status)} (${escapeHtml(e.detail)})</li>`,
+        )
+        .join("")}</ul><p>Run <code>workshop up</code> again to retry them.</p></div>`
+    : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="robots" content="noindex">
+<title>${escapeHtml(info.workshop)}: notebook handouts</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #111; }
+  header p { color: #555; }
+  .cards { display: grid; grid-template-columns: repeat(2, 1fr); gap: 1rem; }
+  .card { border: 1px dashed #888; padding: 1rem; break-inside: avoid; page-break-inside: avoid; }
+  .card h2 { margin: 0; font-size: 1.3rem; }
+  .card .id { margin: 0.2rem 0; color: #555; font-family: monospace; }
+  .qr svg { width: 220px; height: 220px; display: block; }
+  .url { font-family: monospace; font-size: 0.8rem; word-break: break-all; }
+  .note { font-size: 0.8rem; color: #555; }
+  .missing { margin-top: 2rem; color: #a00; }
+  @media print { header p, .missing { display: none; } body { margin: 0; } }
+</style>
+</head>
+<body>
+<header>
+<h1>${escapeHtml(info.workshop)}</h1>
+<p>${withUrl.length} notebook(s), until ${escapeHtml(info.expires)}; generated ${escapeHtml(info.generatedAt.toISOString())}. This page holds every student's token: print it, hand each card to its student, and do not share the file.</p>
+</header>
+<main class="cards">
+${cards.join("\n")}
+</main>
+${missingList}
+</body>
+</html>
+`;
+}
+
+export interface HandoutFiles {
+  csv: string;
+  html: string;
+}
+
+/** Writes handouts.csv and handouts.html into `dir` (0700), each 0600. */
+export async function writeHandouts(
+  dir: string,
+  info: HandoutInfo,
+  entries: readonly HandoutEntry[],
+): Promise<HandoutFiles> {
+  const files = { csv: path.join(dir, "handouts.csv"), html: path.join(dir, "handouts.html") };
+  await writePrivateFile(files.csv, handoutCsv(entries));
+  await writePrivateFile(files.html, await handoutHtml(info, entries));
+  return files;
+}
