@@ -141,6 +141,16 @@ export function notebookStack(
   };
 }
 
+/** The image another stack hands over, refused unless pinned by digest. */
+export function checkStackImageRef(value: unknown, stack: string): string {
+  if (typeof value !== "string" || !digestRef.test(value)) {
+    throw new Error(
+      `[imageStack] stack "${stack}" must output imageRef pinned by digest (repo@sha256:...), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 function resolveImage(
   name: string,
   source: ImageSource,
@@ -151,14 +161,9 @@ function resolveImage(
       return pulumi.output(source.ref);
     case "stack": {
       const ref = new pulumi.StackReference(`${name}-image-stack`, { name: source.stack });
-      return ref.requireOutput("imageRef").apply((value: unknown) => {
-        if (typeof value !== "string" || !digestRef.test(value)) {
-          throw new Error(
-            `[imageStack] stack "${source.stack}" must output imageRef pinned by digest (repo@sha256:...), got ${JSON.stringify(value)}`,
-          );
-        }
-        return value;
-      });
+      return ref
+        .requireOutput("imageRef")
+        .apply((value: unknown) => checkStackImageRef(value, source.stack));
     }
     case "build": {
       if (source.push && options.dockerHubToken === undefined) {

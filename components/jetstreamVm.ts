@@ -209,7 +209,8 @@ export class JetstreamVm extends pulumi.ComponentResource {
         // A replaced VM (a new instance id) must be waited for again.
         triggers: [instance.id],
       },
-      { parent: this, dependsOn: [association], additionalSecretOutputs: ["connection"] },
+      // The SDK already keeps `connection` (with the private key) secret.
+      { parent: this, dependsOn: [association] },
     );
 
     this.instance = instance;

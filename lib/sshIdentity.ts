@@ -34,7 +34,9 @@ function privateDir(base: string): string {
 /** Writes (or rewrites) the key and known_hosts files for one VM and returns their paths. */
 export function writeSshIdentity(
   args: { privateKey: string; host: string; hostPublicKey: string },
-  base: string = os.tmpdir(),
+  // TMPDIR as this process sees it (os.tmpdir() reads the real environment, which a test
+  // harness's sandboxed process.env does not reach).
+  base: string = process.env.TMPDIR || os.tmpdir(),
 ): SshIdentityFiles {
   const id = createHash("sha256").update(args.privateKey).digest("hex").slice(0, 16);
   const dir = path.join(privateDir(base), id);
