@@ -118,6 +118,7 @@ export function notebookStack(
       privateKey: vm.sshPrivateKey,
       hostPublicKey: vm.hostPublicKey,
       deletedWith: vm.instance,
+      machineId: vm.instance.id,
     },
     // The security group decides who reaches it.
     publish: { hostPort: cfg.notebookPort, bindAddress: "0.0.0.0" },

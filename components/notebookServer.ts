@@ -26,6 +26,12 @@ export interface RemoteEngine {
    * are `deletedWith` it: destroying the stack does not reach over SSH into a VM that is going away.
    */
   deletedWith?: pulumi.Resource;
+  /**
+   * Identifies the machine itself (the VM's instance id). When it changes, the machine was
+   * replaced and everything here is created again on the new one: it is a label on the container,
+   * volume and network and a trigger of the image pull, all of which replace on change.
+   */
+  machineId?: pulumi.Input<string>;
 }
 
 export interface NotebookServerArgs {
@@ -114,7 +120,12 @@ export class NotebookServer extends pulumi.ComponentResource {
       deletedWith: engine?.deletedWith,
     };
 
-    const labels = Object.entries(args.labels ?? {}).map(([label, value]) => ({ label, value }));
+    const labels: pulumi.Input<{ label: string; value: pulumi.Input<string> }>[] = Object.entries(
+      args.labels ?? {},
+    ).map(([label, value]) => ({ label, value }));
+    if (engine?.machineId !== undefined) {
+      labels.push({ label: "org.jetstream-notebooks.machine", value: engine.machineId });
+    }
 
     const token = new random.RandomPassword(
       `${name}-token`,
@@ -127,7 +138,11 @@ export class NotebookServer extends pulumi.ComponentResource {
       const image = new docker.RemoteImage(
         `${name}-image`,
         // keepLocally: other stacks on the same engine may run the same image.
-        { name: args.image, keepLocally: true },
+        {
+          name: args.image,
+          keepLocally: true,
+          triggers: engine?.machineId === undefined ? undefined : { machine: engine.machineId },
+        },
         childOpts,
       );
       imageId = image.imageId;

@@ -254,6 +254,20 @@ describe("a jetstream student stack", () => {
     }
   });
 
+  test("ties every Docker resource to the instance id, so a replaced VM gets them all anew", async () => {
+    const machine = { label: "org.jetstream-notebooks.machine", value: await idOf(T.instance) };
+    for (const type of [T.volume, T.network, T.container]) {
+      expect({ type, labels: only(rs, type).inputs.labels }).toEqual({
+        type,
+        labels: [
+          { label: "org.jetstream-notebooks.workshop", value: "hpc" },
+          { label: "org.jetstream-notebooks.student", value: "alice" },
+          machine,
+        ],
+      });
+    }
+  });
+
   test("reaches the engine as ubuntu over ssh with strict host checking, key files 0600", () => {
     const provider = only(rs, T.provider).inputs;
     expect(provider.host).toBe(`ssh://ubuntu@${mockFloatingIp}:22`);
@@ -291,7 +305,11 @@ describe("a jetstream student stack", () => {
   });
 
   test("runs the image by digest, pulled, on the port the security group opens", async () => {
-    expect(only(rs, T.remoteImage).inputs).toEqual({ name: imageRef, keepLocally: true });
+    expect(only(rs, T.remoteImage).inputs).toEqual({
+      name: imageRef,
+      keepLocally: true,
+      triggers: { machine: await idOf(T.instance) },
+    });
     const c = only(rs, T.container).inputs;
     expect(c.image).toBe(`sha256:${fakeDigest(imageRef)}`);
     const notebookRule = only(rs, T.rule, "hpc-alice-notebook-port").inputs;
