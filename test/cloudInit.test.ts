@@ -25,8 +25,17 @@ const args: UserDataArgs = {
   extraAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample instructor@laptop"],
 };
 
+const tmpDirs: string[] = [];
+afterAll(() => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+function tmpDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
+}
+
 function tmpFile(name: string, content: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-stack-cloudinit-"));
+  const dir = tmpDir("jn-stack-cloudinit-");
   const file = path.join(dir, name);
   fs.writeFileSync(file, content);
   return file;
@@ -204,7 +213,7 @@ describeWithTool(
  */
 describe("the readiness gate", () => {
   function run(opts: { cloudInit: number; marker?: string; docker?: number }) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-stack-gate-"));
+    const dir = tmpDir("jn-stack-gate-");
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     const stub = (name: string, body: string) =>
