@@ -5,7 +5,7 @@
  * is above this line, so it is tested without a cloud.
  */
 
-export type UpdateResult = "succeeded" | "failed" | "in-progress";
+export type UpdateResult = "not-started" | "in-progress" | "succeeded" | "failed";
 
 export interface StackInfo {
   name: string;
@@ -32,7 +32,7 @@ export interface StackDriver {
   setConfig(stack: string, values: ConfigValues, remove: string[]): Promise<void>;
   /** The result of the stack's last update, undefined when it never had one. */
   lastResult(stack: string): Promise<UpdateResult | undefined>;
-  /** `pulumi up`; `log` receives the engine's output line by line. */
+  /** `pulumi up`; `log` receives the engine's output text as it comes. */
   up(stack: string, log: (line: string) => void): Promise<void>;
   /** Output values (secrets in plain text: the caller writes them only to 0600 files). */
   outputs(stack: string): Promise<Record<string, unknown>>;

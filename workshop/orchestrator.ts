@@ -135,10 +135,7 @@ export class Orchestrator {
       mode: 0o600,
     });
     stream.write(`--- ${op} ${this.now().toISOString()}\n`);
-    return {
-      log: (line) => stream.write(line.endsWith("\n") ? line : `${line}\n`),
-      close: () => stream.end(),
-    };
+    return { log: (text) => stream.write(text), close: () => stream.end() };
   }
 
   private probeDeadline(settings: WorkshopSettings): number {

@@ -175,7 +175,7 @@ export class SimulatedBackend {
     up: (stack, log) =>
       this.call("up", stack, () => {
         const s = this.need(stack);
-        log(`Updating (${stack})`);
+        log(`Updating (${stack})\n`);
         s.history.push("succeeded");
         s.resources = 5;
         s.token ??= randomBytes(16).toString("hex");
@@ -197,7 +197,7 @@ export class SimulatedBackend {
     destroy: (stack, log) =>
       this.call("destroy", stack, () => {
         const s = this.need(stack);
-        log(`Destroying (${stack})`);
+        log(`Destroying (${stack})\n`);
         s.resources = 0;
         s.token = undefined;
         s.history.push("succeeded");

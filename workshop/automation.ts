@@ -1,0 +1,118 @@
+/**
+ * StackDriver over Pulumi's Automation API, running the project's own program (index.ts at the
+ * repository root, the one `pulumi up` runs by hand) for each student's stack. Needs the Pulumi CLI
+ * on PATH. Backend and secrets come from the environment as for the CLI: PULUMI_BACKEND_URL (or the
+ * settings' backend.url), PULUMI_ACCESS_TOKEN, PULUMI_CONFIG_PASSPHRASE(_FILE), AWS_* for S3.
+ */
+import {
+  LocalWorkspace,
+  StackNotFoundError,
+  type ConfigMap,
+  type Stack,
+} from "@pulumi/pulumi/automation";
+import { Mutex } from "./concurrency";
+import type { ConfigValues, StackDriver, StackInfo, UpdateResult } from "./driver";
+
+export interface AutomationDriverOptions {
+  /** The folder holding Pulumi.yaml and index.ts. */
+  workDir: string;
+  /** Backend URL unless the environment already sets PULUMI_BACKEND_URL. */
+  backendUrl?: string;
+  /** For new stacks: `passphrase` or a KMS URL; the backend's default when undefined. */
+  secretsProvider?: string;
+}
+
+export class AutomationDriver implements StackDriver {
+  private readonly stacks = new Map<string, Stack>();
+  // The orchestrator already serializes selects; this lock keeps the driver safe for any other caller.
+  private readonly selectLock = new Mutex();
+  private readonly envVars: Record<string, string>;
+  private workspace?: Promise<LocalWorkspace>;
+
+  constructor(private readonly opts: AutomationDriverOptions) {
+    this.envVars = {};
+    if (!process.env.PULUMI_BACKEND_URL && opts.backendUrl) {
+      this.envVars.PULUMI_BACKEND_URL = opts.backendUrl;
+    }
+  }
+
+  private ws(): Promise<LocalWorkspace> {
+    this.workspace ??= LocalWorkspace.create({ workDir: this.opts.workDir, envVars: this.envVars });
+    return this.workspace;
+  }
+
+  private stack(name: string): Stack {
+    const s = this.stacks.get(name);
+    if (!s)
+      throw new Error(`stack ${name} used before it was selected (a bug in the workshop command)`);
+    return s;
+  }
+
+  async list(): Promise<StackInfo[]> {
+    const stacks = await (await this.ws()).listStacks();
+    return stacks.map((s) => ({
+      name: s.name,
+      lastUpdate: s.lastUpdate,
+      updateInProgress: s.updateInProgress ?? false,
+      resourceCount: s.resourceCount,
+    }));
+  }
+
+  select(name: string, { create }: { create: boolean }): Promise<boolean> {
+    return this.selectLock.run(async () => {
+      const args = { stackName: name, workDir: this.opts.workDir };
+      const wsOpts = { envVars: this.envVars, secretsProvider: this.opts.secretsProvider };
+      try {
+        const s = create
+          ? await LocalWorkspace.createOrSelectStack(args, wsOpts)
+          : await LocalWorkspace.selectStack(args, wsOpts);
+        this.stacks.set(name, s);
+        return true;
+      } catch (e) {
+        if (!create && e instanceof StackNotFoundError) return false;
+        throw e;
+      }
+    });
+  }
+
+  async getConfig(name: string): Promise<ConfigValues> {
+    const all = await this.stack(name).getAllConfig();
+    const out: ConfigValues = {};
+    for (const [k, v] of Object.entries(all))
+      out[k] = { value: v.value, secret: v.secret ?? false };
+    return out;
+  }
+
+  async setConfig(name: string, values: ConfigValues, remove: string[]): Promise<void> {
+    const s = this.stack(name);
+    if (Object.keys(values).length > 0) {
+      const map: ConfigMap = {};
+      for (const [k, v] of Object.entries(values)) map[k] = { value: v.value, secret: v.secret };
+      await s.setAllConfig(map);
+    }
+    if (remove.length > 0) await s.removeAllConfig(remove);
+  }
+
+  async lastResult(name: string): Promise<UpdateResult | undefined> {
+    const [last] = await this.stack(name).history(1);
+    return last?.result;
+  }
+
+  async up(name: string, log: (text: string) => void): Promise<void> {
+    await this.stack(name).up({ onOutput: log, color: "never" });
+  }
+
+  async outputs(name: string): Promise<Record<string, unknown>> {
+    const out = await this.stack(name).outputs();
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value as unknown]));
+  }
+
+  async destroy(name: string, log: (text: string) => void): Promise<void> {
+    await this.stack(name).destroy({ onOutput: log, color: "never" });
+  }
+
+  async remove(name: string): Promise<void> {
+    await (await this.ws()).removeStack(name);
+    this.stacks.delete(name);
+  }
+}
