@@ -205,7 +205,8 @@ export class JetstreamVm extends pulumi.ComponentResource {
           dialErrorLimit: 60,
           perDialTimeout: 10,
         },
-        create: pulumi.output(args.imageRef).apply((ref) => readinessScript(ref)),
+        // Independent of the image: a rebuilt image rolls the container, never the gate.
+        create: readinessScript(),
         // A replaced VM (a new instance id) must be waited for again.
         triggers: [instance.id],
       },

@@ -226,6 +226,8 @@ describe("a jetstream student stack", () => {
     });
     expect(gate.secretInputs.has("connection")).toBe(true);
     expect(String(gate.inputs.create)).toContain("cloud-init status --wait");
+    // A rebuilt image must roll the container without re-running (or failing) the gate.
+    expect(String(gate.inputs.create)).not.toContain(digest);
     expect(gate.inputs.triggers).toEqual([await idOf(T.instance)]);
     expect(gate.dependsOn).toEqual([`${T.fipAssoc}::hpc-alice-ip`]);
     // The key pair the VM gets is that same login key.
