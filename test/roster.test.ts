@@ -77,21 +77,35 @@ describe("parseRoster", () => {
       "an uppercase id",
       "id\nada\nBob\n",
       [
-        'line 3: id "Bob" is not DNS-safe: use lowercase letters, digits and inner hyphens, such as "bob"',
+        'line 3: id "Bob" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter, such as "bob"',
       ],
     ],
     [
       "an id with spaces and dots",
       "id\nada.l  jones\n",
       [
-        'line 2: id "ada.l  jones" is not DNS-safe: use lowercase letters, digits and inner hyphens, such as "ada-l-jones"',
+        'line 2: id "ada.l  jones" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter, such as "ada-l-jones"',
       ],
     ],
     [
       "an id ending in a hyphen",
       "id\nada-\n",
       [
-        'line 2: id "ada-" is not DNS-safe: use lowercase letters, digits and inner hyphens, such as "ada"',
+        'line 2: id "ada-" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter, such as "ada"',
+      ],
+    ],
+    [
+      "an id starting with a digit",
+      "id\n7ada\n",
+      [
+        'line 2: id "7ada" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter, such as "ada"',
+      ],
+    ],
+    [
+      "an id of digits only",
+      "id\n2024\n",
+      [
+        'line 2: id "2024" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter',
       ],
     ],
     [
@@ -150,7 +164,7 @@ describe("parseRoster", () => {
       "a line number after a multi-line field and CRLF",
       'id,name\r\nada,"A\r\nda"\r\nBAD_ID,x\r\n',
       [
-        'line 4: id "BAD_ID" is not DNS-safe: use lowercase letters, digits and inner hyphens, such as "bad-id"',
+        'line 4: id "BAD_ID" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter, such as "bad-id"',
       ],
     ],
   ])("%s", (_what, text, expected) => {
@@ -159,7 +173,7 @@ describe("parseRoster", () => {
 
   test("reports every problem at once, in line order", () => {
     expect(problemsOf("id,email\nAda,\nbob,nope\nbob,\n")).toEqual([
-      'line 2: id "Ada" is not DNS-safe: use lowercase letters, digits and inner hyphens, such as "ada"',
+      'line 2: id "Ada" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter, such as "ada"',
       'line 3: email "nope" is not an address like name@example.org; fix or leave it empty',
       'line 4: id "bob" is already used on line 3; ids must be unique',
     ]);

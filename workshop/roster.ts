@@ -26,8 +26,11 @@ export class RosterError extends Error {
   }
 }
 
-/** Lowercase letters, digits and inner hyphens, 1 to 32 characters (a DNS label with room for a prefix). */
-const idPattern = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/**
+ * A DNS label starting with a letter (the stack names the VM `<workshop>-<student>` and hostnames
+ * start with a letter), at most 32 characters so the workshop name still fits in 63.
+ */
+const idPattern = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 export const maxIdLength = 32;
 const emailPattern = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
@@ -40,10 +43,10 @@ export function idProblem(id: string): string | undefined {
     const suggestion = id
       .toLowerCase()
       .replace(/[^a-z0-9-]+/g, "-")
-      .replace(/^-+|-+$/g, "")
+      .replace(/^[^a-z]+|-+$/g, "")
       .replace(/-{2,}/g, "-");
     const hint = suggestion && suggestion !== id ? `, such as "${suggestion}"` : "";
-    return `id "${id}" is not DNS-safe: use lowercase letters, digits and inner hyphens${hint}`;
+    return `id "${id}" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter${hint}`;
   }
   return undefined;
 }
