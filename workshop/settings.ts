@@ -142,7 +142,8 @@ export function parseSettings(doc: unknown, file: string): WorkshopSettings {
     );
   }
   const stackPrefix = scalar(raw.stackPrefix) ?? workshop;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(stackPrefix)) {
+  // Checked only when given: by default it is the workshop name, already checked above.
+  if (raw.stackPrefix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(stackPrefix)) {
     problems.push(
       `[stackPrefix] may hold letters, digits, "-", "_" and "." (Pulumi stack name rules), got ${JSON.stringify(stackPrefix)}`,
     );
