@@ -2,59 +2,17 @@
  * The handout page rendered by a real browser (Debian's chromium, headless): the cards are there
  * with their names and URLs, and a QR code read back from a screenshot decodes to its student's URL.
  */
-import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
+import { findChromium, headlessChromium as headless } from "./support/browser";
 import { describeWithTool } from "./support/docker";
 import { handoutCsv, writeHandouts, type HandoutEntry } from "../workshop/handouts";
 import { parseCsv } from "../workshop/csv";
 
-const run = promisify(execFile);
-
-function findChromium(): string | undefined {
-  for (const candidate of [process.env.CHROMIUM, "chromium", "chromium-browser", "google-chrome"]) {
-    if (!candidate) continue;
-    try {
-      return execFileSync("sh", ["-c", `command -v "${candidate}"`], { stdio: "pipe" })
-        .toString()
-        .trim();
-    } catch {
-      // try the next name
-    }
-  }
-  return undefined;
-}
-
 const chromium = findChromium();
-
-async function headless(args: string[]): Promise<string> {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-chromium-"));
-  try {
-    const { stdout } = await run(
-      chromium as string,
-      [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        ...args,
-      ],
-      { timeout: 120_000, maxBuffer: 32 * 1024 * 1024 },
-    );
-    return stdout;
-  } finally {
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-}
 
 const entries: HandoutEntry[] = [
   {

@@ -10,12 +10,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, ChildProcess } from "node:child_process";
 import WebSocket from "ws";
+import { findChromium, headlessChromium } from "./support/browser";
 import {
   describeWithDocker,
   docker,
   exec,
   freePort,
-  hasCommand,
   healthStatus,
   notebookImage,
   removeContainer,
@@ -233,29 +233,14 @@ describeWithDocker("notebook image", () => {
   });
 
   // CI provisions chromium, so there a missing browser fails the test instead of skipping it.
-  const chromium = hasCommand("chromium") || process.env.CI === "true" ? test : test.skip;
-  chromium("JupyterLab's app really boots in a headless browser", async () => {
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), "jn-img-chromium-"));
-    try {
-      const result = await exec(
-        "chromium",
-        [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          `--user-data-dir=${profile}`,
-          "--virtual-time-budget=20000",
-          "--dump-dom",
-          `${base}/lab?token=${token}`,
-        ],
-        { timeoutMs: 90_000 },
-      );
-      expect(result.stdout).toContain("jp-LabShell");
-      expect(result.stdout).toContain("jp-Launcher");
-    } finally {
-      fs.rmSync(profile, { recursive: true, force: true });
-    }
+  const withBrowser = findChromium() !== undefined || process.env.CI === "true" ? test : test.skip;
+  withBrowser("JupyterLab's app really boots in a headless browser", async () => {
+    const dom = await headlessChromium(
+      ["--virtual-time-budget=20000", "--dump-dom", `${base}/lab?token=${token}`],
+      90_000,
+    );
+    expect(dom).toContain("jp-LabShell");
+    expect(dom).toContain("jp-Launcher");
   });
 
   test("docker stop ends the container in under 10 s, cleanly", async () => {
