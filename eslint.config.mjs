@@ -4,7 +4,16 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "bin/", "coverage/", "jest.config.js", "eslint.config.mjs"] },
+  {
+    ignores: [
+      "node_modules/",
+      "bin/",
+      "coverage/",
+      "jest.config.js",
+      "eslint.config.mjs",
+      "test/support/summary-reporter.js",
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
