@@ -4,6 +4,8 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
+import * as net from "node:net";
+import * as tls from "node:tls";
 import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
 import { waitFor } from "./docker";
@@ -150,6 +152,26 @@ export async function runInKernel(
   }
 }
 
+/**
+ * A socket factory for `ws` that dials `to` instead of the URL's host, keeping the URL's host name
+ * for TLS (SNI and certificate check) and the Host header, as `request` does with `connectTo`.
+ */
+function connectVia(to: { host: string; port: number }, url: URL): (options: object) => net.Socket {
+  return (options) =>
+    url.protocol === "wss:"
+      ? tls.connect({
+          ...(options as tls.ConnectionOptions),
+          host: to.host,
+          port: to.port,
+          servername: url.hostname,
+        })
+      : net.connect({
+          ...(options as net.NetConnectOpts),
+          host: to.host,
+          port: to.port,
+        } as net.NetConnectOpts);
+}
+
 function executeOverWebsocket(
   base: string,
   token: string,
@@ -165,6 +187,9 @@ function executeOverWebsocket(
       headers: { Authorization: `token ${token}` },
       ca: opts.ca,
       handshakeTimeout: 15_000,
+      // As a browser would send it; the server compares it with Host.
+      ...(opts.headers?.Origin ? { origin: opts.headers.Origin } : {}),
+      ...(opts.connectTo ? { createConnection: connectVia(opts.connectTo, new URL(wsUrl)) } : {}),
     });
     let output = "";
     let failure: string | undefined;
