@@ -37,6 +37,9 @@ function loadConfig() {
 }
 
 const cfg = loadConfig();
+// Accepted settings that deserve attention (tls off, a self-signed certificate, the staging CA):
+// shown on every preview and up, not only once.
+for (const warning of cfg.warnings) void pulumi.log.warn(warning);
 const pushes = cfg.image.kind === "build" && cfg.image.push !== undefined;
 const outputs = notebookStack(cfg, {
   dockerHubToken: pushes ? config.requireSecret("dockerHubToken") : undefined,

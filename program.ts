@@ -3,10 +3,11 @@
  * validates config and calls this; the mock tests, the benchmark and the workshop CLI call it too.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { JetstreamVm, JupyterImage, NotebookServer } from "./components";
-import type { ImageSource, StackConfig } from "./lib/config";
+import { JetstreamVm, JupyterImage, NotebookServer, TlsProxy } from "./components";
+import { networkAlias, containerPort } from "./components/notebookServer";
+import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
 import { containerLimits } from "./lib/limits";
-import { jetstreamHostname, notebookUrl, sshCommand } from "./lib/urls";
+import { httpsNotebookUrl, notebookUrl, sshCommand } from "./lib/urls";
 
 export interface ProgramOptions {
   /** The Docker Hub access token (a secret); needed when this stack builds and pushes. */
@@ -52,7 +53,7 @@ export function notebookStack(
   options: ProgramOptions = {},
 ): NotebookStackOutputs {
   // Every physical name (VM, key pair, container, volume) derives from this; it is a DNS label.
-  const name = `${cfg.workshop}-${cfg.student}`;
+  const name = instanceName(cfg.workshop, cfg.student);
   const labels = {
     "org.jetstream-notebooks.workshop": cfg.workshop,
     "org.jetstream-notebooks.student": cfg.student,
@@ -95,6 +96,8 @@ export function notebookStack(
     };
   }
 
+  const proxyMode = cfg.tls.mode === "off" ? undefined : cfg.tls.mode;
+  const https = proxyMode !== undefined;
   const vm = new JetstreamVm(name, {
     workshop: cfg.workshop,
     student: cfg.student,
@@ -105,40 +108,70 @@ export function notebookStack(
     floatingIpPool: cfg.floatingIpPool,
     sshCidr: cfg.sshCidr,
     notebookCidr: cfg.notebookCidr,
-    notebookPort: cfg.notebookPort,
+    // Behind the proxy only 80 and 443 are open; the notebook's own port is published to no one.
+    publicPorts: https ? [80, 443] : [cfg.notebookPort],
     imageRef,
     extraSshPublicKey: cfg.sshPublicKey,
   });
+  const engine = {
+    host: vm.publicIp,
+    user: vm.user,
+    privateKey: vm.sshPrivateKey,
+    hostPublicKey: vm.hostPublicKey,
+    deletedWith: vm.instance,
+    machineId: vm.instance.id,
+  };
   const server = new NotebookServer(name, {
     image: imageRef,
     pull: true,
-    engine: {
-      host: vm.publicIp,
-      user: vm.user,
-      privateKey: vm.sshPrivateKey,
-      hostPublicKey: vm.hostPublicKey,
-      deletedWith: vm.instance,
-      machineId: vm.instance.id,
-    },
-    // The security group decides who reaches it.
-    publish: { hostPort: cfg.notebookPort, bindAddress: "0.0.0.0" },
+    engine,
+    // With tls off the security group decides who reaches the published port; behind the proxy
+    // the notebook is reachable only on its Docker network.
+    publish: https ? undefined : { hostPort: cfg.notebookPort, bindAddress: "0.0.0.0" },
     // On the VM uid 1000 is the otherwise idle login user, so RLIMIT_NPROC bounds the notebook.
     limits,
     dependsOn: [vm.ready],
     labels,
   });
-  const port = cfg.notebookPort;
-  const allocation = cfg.allocation;
   const keyFile = cfg.sshPublicKey ? undefined : sshKeyFileName(cfg);
-  return {
+  const vmOutputs = {
     ...common,
-    notebookUrl: pulumi.secret(
-      pulumi.all([vm.publicIp, server.token]).apply(([ip, t]) => notebookUrl(ip, port, t)),
-    ),
     publicIp: vm.publicIp,
-    hostname: vm.instanceName.apply((n) => jetstreamHostname(n, allocation)),
+    hostname: pulumi.output(cfg.hostname),
     sshCommand: vm.publicIp.apply((ip) => sshCommand(ip, keyFile)),
     sshPrivateKey: vm.sshPrivateKey,
+  };
+
+  if (proxyMode === undefined) {
+    const port = cfg.notebookPort;
+    return {
+      ...vmOutputs,
+      notebookUrl: pulumi.secret(
+        pulumi.all([vm.publicIp, server.token]).apply(([ip, t]) => notebookUrl(ip, port, t)),
+      ),
+    };
+  }
+
+  const proxy = new TlsProxy(`${name}-https`, {
+    provider: server.provider,
+    network: server.networkName,
+    upstreamHost: networkAlias,
+    upstreamPort: containerPort,
+    hostname: cfg.hostname,
+    mode: proxyMode,
+    acmeEmail: cfg.tls.acmeEmail,
+    acmeCa: cfg.tls.acmeCa,
+    image: cfg.tls.proxyImage,
+    expectedAddress: vm.publicIp,
+    dependsOn: [vm.ready, server.container],
+    deletedWith: vm.instance,
+  });
+  return {
+    ...vmOutputs,
+    // Resolves only once HTTPS answers with a valid certificate for the hostname.
+    notebookUrl: pulumi.secret(
+      pulumi.all([proxy.url, server.token]).apply(([base, t]) => httpsNotebookUrl(base, t)),
+    ),
   };
 }
 

@@ -1,3 +1,4 @@
 export * from "./jupyterImage";
 export * from "./jetstreamVm";
 export * from "./notebookServer";
+export * from "./tlsProxy";

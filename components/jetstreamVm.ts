@@ -23,10 +23,14 @@ export interface JetstreamVmArgs {
   floatingIpPool: pulumi.Input<string>;
   /** Addresses allowed to SSH in, such as the instructor's `203.0.113.7/32`. Nothing else may. */
   sshCidr: pulumi.Input<string>;
-  /** Addresses allowed to the notebook port; `0.0.0.0/0` for a classroom on unknown networks. */
+  /** Addresses allowed to `publicPorts`; `0.0.0.0/0` for a classroom on unknown networks. */
   notebookCidr: pulumi.Input<string>;
-  /** The VM port the notebook is published on; opened to `notebookCidr`. */
-  notebookPort: pulumi.Input<number>;
+  /**
+   * The VM ports students' browsers reach, opened to `notebookCidr`: 80 and 443 behind the HTTPS
+   * proxy (80 answers Let's Encrypt's HTTP-01 challenge and redirects), or the notebook's own
+   * published port with TLS off. Nothing else but SSH is open.
+   */
+  publicPorts: number[];
   /** The digest-pinned image the VM pulls while it boots. */
   imageRef: pulumi.Input<string>;
   /**
@@ -106,20 +110,22 @@ export class JetstreamVm extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new openstack.networking.SecGroupRule(
-      `${name}-notebook-port`,
-      {
-        securityGroupId: secGroup.id,
-        direction: "ingress",
-        ethertype: "IPv4",
-        protocol: "tcp",
-        portRangeMin: args.notebookPort,
-        portRangeMax: args.notebookPort,
-        remoteIpPrefix: args.notebookCidr,
-        description: "The notebook",
-      },
-      { parent: this },
-    );
+    for (const port of args.publicPorts) {
+      new openstack.networking.SecGroupRule(
+        `${name}-port-${port}`,
+        {
+          securityGroupId: secGroup.id,
+          direction: "ingress",
+          ethertype: "IPv4",
+          protocol: "tcp",
+          portRangeMin: port,
+          portRangeMax: port,
+          remoteIpPrefix: args.notebookCidr,
+          description: port === 80 ? "ACME HTTP-01 and the redirect to HTTPS" : "The notebook",
+        },
+        { parent: this },
+      );
+    }
 
     const network = openstack.networking.getNetworkOutput({ name: args.network }, { parent: this });
     // An explicit port carries the security group and is what the floating IP attaches to, so

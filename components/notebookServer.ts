@@ -90,6 +90,8 @@ export class NotebookServer extends pulumi.ComponentResource {
   public readonly networkName: pulumi.Output<string>;
   /** The engine's provider, for resources a caller adds beside the notebook (a proxy). */
   public readonly provider: docker.Provider;
+  /** The notebook container: a proxy in front waits for it (it is healthy once created). */
+  public readonly container: docker.Container;
 
   constructor(name: string, args: NotebookServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jetstream-notebooks:notebook:NotebookServer", name, {}, opts);
@@ -208,6 +210,7 @@ export class NotebookServer extends pulumi.ComponentResource {
       },
     );
 
+    this.container = container;
     this.token = token.result;
     this.hostPort = pulumi.output(args.publish?.hostPort);
     this.containerName = container.name;

@@ -4,6 +4,8 @@
  * validates forty students' configs with the same function before it creates anything.
  */
 import { defaultFlavor, findFlavor, flavors, type Flavor } from "./flavors";
+import { parseTlsSettings, type TlsSettings } from "./tlsSettings";
+import { jetstreamHostname } from "./urls";
 import { version as packageVersion } from "../package.json";
 
 /** Config key (without the `jetstream-notebooks:` namespace) to the raw string Pulumi holds. */
@@ -35,8 +37,13 @@ interface CommonConfig {
   expires?: string;
   image: ImageSource;
   flavor: Flavor;
-  /** Host port the notebook answers on (the VM's public port, or 127.0.0.1's port locally). */
+  /**
+   * Host port the notebook answers on: 127.0.0.1's port locally, the VM's public port with `tls`
+   * off. Behind the HTTPS proxy the notebook is published on no port at all.
+   */
   notebookPort: number;
+  /** Accepted settings that deserve attention, printed by `pulumi up` (loud ones first). */
+  warnings: string[];
 }
 
 export interface LocalStackConfig extends CommonConfig {
@@ -57,6 +64,10 @@ export interface JetstreamStackConfig extends CommonConfig {
   sshPublicKey?: string;
   /** Jetstream2 allocation (lowercase), which gives the VM a DNS name; undefined without one. */
   allocation?: string;
+  /** HTTPS in front of the notebook (`tls`, `acmeEmail`, `acmeCa`, `proxyImage`). */
+  tls: TlsSettings;
+  /** `<workshop>-<student>.<allocation>.projects.jetstream-cloud.org`, or "" without allocation. */
+  hostname: string;
 }
 
 export type StackConfig = LocalStackConfig | JetstreamStackConfig;
@@ -93,6 +104,10 @@ export const configKeys = [
   "sshPublicKey",
   "allocation",
   "notebookPort",
+  "tls",
+  "acmeEmail",
+  "acmeCa",
+  "proxyImage",
 ] as const;
 
 /** Keys whose values are secrets: only their presence is validated. */
@@ -243,9 +258,37 @@ export function parseStackConfig(
     );
   }
 
-  if (problems.length > 0 || !flavor || !image) throw new ConfigError(problems);
+  const namesOk =
+    dnsLabel.test(student) &&
+    dnsLabel.test(workshop) &&
+    instanceName(workshop, student).length <= maxInstanceName;
+  const allocationOk = allocation !== undefined && dnsLabel.test(allocation);
+  const hostname =
+    namesOk && allocationOk ? jetstreamHostname(instanceName(workshop, student), allocation) : "";
+  const tls = parseTlsSettings({
+    target,
+    tls: get("tls"),
+    acmeEmail: get("acmeEmail"),
+    acmeCa: get("acmeCa"),
+    proxyImage: get("proxyImage"),
+    // With an allocation but a bad name (reported above), the hostname is not missing, only not
+    // derivable yet: a stand-in keeps the HTTPS check from reporting the same mistake twice.
+    hostname: hostname || (allocation !== undefined ? "hostname.invalid" : undefined),
+    hostnameKey: "allocation",
+  });
+  problems.push(...tls.problems);
 
-  const common: CommonConfig = { student, workshop, expires, image, flavor, notebookPort };
+  if (problems.length > 0 || !flavor || !image || !tls.settings) throw new ConfigError(problems);
+
+  const common: CommonConfig = {
+    student,
+    workshop,
+    expires,
+    image,
+    flavor,
+    notebookPort,
+    warnings: tls.warnings,
+  };
   if (target === "local") return { target, ...common };
   return {
     target,
@@ -258,7 +301,14 @@ export function parseStackConfig(
     notebookCidr: notebookCidrRaw,
     sshPublicKey: keyRaw,
     allocation,
+    tls: tls.settings,
+    hostname,
   };
+}
+
+/** Every physical name (VM, key pair, container, volume) derives from this one DNS label. */
+export function instanceName(workshop: string, student: string): string {
+  return `${workshop}-${student}`;
 }
 
 function parseImageSource(

@@ -8,6 +8,11 @@ export function notebookUrl(host: string, port: number, token: string): string {
   return `http://${host}:${port}/lab?token=${encodeURIComponent(token)}`;
 }
 
+/** The notebook behind the HTTPS proxy: `base` is the proxy's `https://<hostname>/`. */
+export function httpsNotebookUrl(base: string, token: string): string {
+  return `${base.replace(/\/$/, "")}/lab?token=${encodeURIComponent(token)}`;
+}
+
 /** Jetstream2's DNS name for an instance: `<instance>.<allocation>.projects.jetstream-cloud.org`. */
 export function jetstreamHostname(instanceName: string, allocation: string | undefined): string {
   return allocation ? `${instanceName}.${allocation}.projects.jetstream-cloud.org` : "";

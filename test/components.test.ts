@@ -91,7 +91,7 @@ describe("JetstreamVm", () => {
         floatingIpPool: "public",
         sshCidr: "198.51.100.0/24",
         notebookCidr: "0.0.0.0/0",
-        notebookPort: 8888,
+        publicPorts: [8888],
         imageRef,
       });
       return {

@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
 import { ConfigError, configKeys, parseStackConfig, type RawConfig } from "../lib/config";
 import { version } from "../package.json";
 
@@ -8,6 +11,8 @@ const jetstream: RawConfig = {
   expires: "2030-03-05",
   image: `docker.io/instructor/jupyter-notebook@sha256:${digest}`,
   sshCidr: "203.0.113.7/32",
+  // HTTPS is the default on jetstream, and its certificate is for the allocation's DNS name.
+  allocation: "cis230000",
 };
 
 function problems(raw: RawConfig, stackName = ctx.stackName): string[] {
@@ -30,6 +35,7 @@ describe("parseStackConfig accepts", () => {
       image: { kind: "build", repository: "jupyter-notebook", tag: version },
       flavor: { name: "m3.small", vcpus: 2, ramGb: 6, diskGb: 20, suPerHour: 2 },
       notebookPort: 8888,
+      warnings: [],
     });
   });
 
@@ -51,6 +57,14 @@ describe("parseStackConfig accepts", () => {
       notebookCidr: "0.0.0.0/0",
       sshPublicKey: undefined,
       allocation: "cis230000",
+      tls: {
+        mode: "letsencrypt",
+        proxyImage: "caddy:2.11.4",
+        proxyImagePinned: false,
+        publiclyTrusted: true,
+      },
+      hostname: "workshop-bob-2.cis230000.projects.jetstream-cloud.org",
+      warnings: [expect.stringMatching(/^\[acmeEmail\] is not set/) as unknown],
     });
   });
 
@@ -94,6 +108,12 @@ describe("parseStackConfig accepts", () => {
     expect(parseStackConfig({ ...jetstream, expires: "2030-03-01" }, ctx).expires).toBe(
       "2030-03-01",
     );
+  });
+
+  test("tls off, with the loud warning first", () => {
+    const cfg = parseStackConfig({ ...jetstream, tls: "off" }, ctx);
+    expect(cfg.target === "jetstream" && cfg.tls.mode).toBe("off");
+    expect(cfg.warnings[0]).toMatch(/^\[tls\] is off: every notebook is served over plain HTTP/);
   });
 
   test("SSH open to the world, when asked for explicitly", () => {
@@ -294,7 +314,45 @@ const bad: [string, RawConfig, string][] = [
     { ...jetstream, allocation: "CIS230000" },
     '[allocation] must be the allocation name in lowercase, such as "cis230000", got "CIS230000"',
   ],
+  [
+    "an unknown tls mode",
+    { ...jetstream, tls: "on" },
+    '[tls] must be one of letsencrypt, self-signed, off, got "on"',
+  ],
+  [
+    "HTTPS without the allocation that names the host",
+    { ...jetstream, allocation: undefined },
+    "[tls] letsencrypt needs the instance's DNS name, which Jetstream2 derives from the allocation: set [allocation] (e.g. pulumi config set allocation abc123456), or set tls to off",
+  ],
+  [
+    "HTTPS asked of the local target",
+    { buildImage: "true", tls: "self-signed" },
+    "[tls] self-signed applies to the jetstream target only: the local target serves plain HTTP on 127.0.0.1, where nothing crosses a network. Remove tls from this stack's config (pulumi config rm tls) or set it to off",
+  ],
+  [
+    "an ACME directory over plain HTTP",
+    { ...jetstream, acmeCa: "http://acme.example/directory" },
+    `[acmeCa] must be the https:// URL of an ACME directory, such as Let's Encrypt's staging https://acme-staging-v02.api.letsencrypt.org/directory, got "http://acme.example/directory"`,
+  ],
+  [
+    "a proxy image on a moving tag",
+    { ...jetstream, proxyImage: "caddy:latest" },
+    '[proxyImage] must name a version (caddy:2.11.4) or a digest (caddy@sha256:...), not a moving tag: got "caddy:latest"',
+  ],
 ];
+
+test("Pulumi.yaml declares exactly the keys the program reads, each with a description", () => {
+  const project = parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as {
+    config: Record<string, { type: string; description?: string }>;
+  };
+  expect(Object.keys(project.config).sort()).toEqual([...configKeys].sort());
+  for (const [key, decl] of Object.entries(project.config)) {
+    expect({ key, described: (decl.description ?? "").length > 20 }).toEqual({
+      key,
+      described: true,
+    });
+  }
+});
 
 describe("parseStackConfig rejects", () => {
   test.each(bad)("%s", (_what, raw, message) => {
@@ -324,6 +382,8 @@ describe("parseStackConfig rejects", () => {
       "[flavor]",
       "[notebookPort]",
       "[sshCidr]",
+      // HTTPS, the default, needs the allocation's DNS name.
+      "[tls]",
     ]);
     expect(message).toBe(
       `Invalid jetstream-notebooks config:\n${found.map((p) => `  ${p}`).join("\n")}`,

@@ -74,6 +74,11 @@ export function fakeDigest(seed: string): string {
   return createHash("sha256").update(seed).digest("hex");
 }
 
+/** The digest the mocked registry reports for an image reference (such as the proxy's tag). */
+export function registryDigest(reference: string): string {
+  return `sha256:${fakeDigest(`registry:${reference}`)}`;
+}
+
 /** Well-formed OpenSSH key material (not a usable key), stable per resource name. */
 export function fakeKeyPair(seed: string): { privateKeyOpenssh: string; publicKeyOpenssh: string } {
   const blob = Buffer.from(`fake-ed25519-${seed}`).toString("base64");
@@ -209,6 +214,10 @@ export async function runMocked<T>(
         if (args.token === "openstack:networking/getNetwork:getNetwork") {
           const inputs = args.inputs as { name?: string };
           return { id: `net-${inputs.name}`, name: inputs.name, external: false };
+        }
+        if (args.token === "docker:index/getRegistryImage:getRegistryImage") {
+          const inputs = args.inputs as { name: string };
+          return { id: inputs.name, name: inputs.name, sha256Digest: registryDigest(inputs.name) };
         }
         throw new Error(`Mock not implemented: ${args.token}`);
       },

@@ -41,5 +41,6 @@ test("index.ts stops before declaring anything, with every config problem and no
     "  [expires] is required for target jetstream: the workshop's last day, YYYY-MM-DD",
     "  [image] is not set: set image (a digest-pinned reference), imageStack (the instructor's stack) or buildImage true",
     '  [sshCidr] must be an IPv4 CIDR such as 203.0.113.7/32, got "203.0.113.7" (for one address write 203.0.113.7/32)',
+    "  [tls] letsencrypt needs the instance's DNS name, which Jetstream2 derives from the allocation: set [allocation] (e.g. pulumi config set allocation abc123456), or set tls to off",
   ]);
 });

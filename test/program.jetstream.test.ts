@@ -17,11 +17,37 @@ import {
   mockFloatingIp,
   only,
   promiseOf,
+  registryDigest,
   runMocked,
   type MockOptions,
   type Recorded,
 } from "./mocks";
 import { describeWithTool, exec, hasCommand } from "./support/docker";
+
+// The HTTPS readiness waits reach DNS and the network; here they record what they were asked, so
+// the tests can check that the URL waits for them. test/tlsProxy.test.ts runs them for real.
+const waits: { kind: string; target: Record<string, unknown> }[] = [];
+jest.mock("../lib/httpsReadiness", () => {
+  const actual =
+    jest.requireActual<typeof import("../lib/httpsReadiness")>("../lib/httpsReadiness");
+  return {
+    ...actual,
+    waitForDns: jest.fn((target: Record<string, unknown>) => {
+      waits.push({ kind: "dns", target });
+      return Promise.resolve([target.expectedAddress]);
+    }),
+    waitForHttps: jest.fn((target: { hostname: string }) => {
+      waits.push({ kind: "https", target });
+      return Promise.resolve({
+        url: `https://${target.hostname}/api`,
+        status: 200,
+        issuer: "Let's Encrypt / E7",
+        validTo: "Jan  1 00:00:00 2099 GMT",
+        elapsedMs: 1000,
+      });
+    }),
+  };
+});
 
 const digest = fakeDigest("instructor-image");
 const imageRef = `docker.io/instructor/jupyter-notebook@sha256:${digest}`;
@@ -37,6 +63,9 @@ const student: RawConfig = {
   notebookPort: "9443",
   allocation: "cis230000",
 };
+// The same student served over plain HTTP on notebookPort (tls off), the pre-HTTPS layout.
+const plainStudent: RawConfig = { ...student, tls: "off" };
+const hostname = "hpc-alice.cis230000.projects.jetstream-cloud.org";
 const now = new Date("2030-03-01T00:00:00Z");
 
 const T = {
@@ -59,11 +88,13 @@ const T = {
   volume: "docker:index/volume:Volume",
   network: "docker:index/network:Network",
   container: "docker:index/container:Container",
+  proxy: "jetstream-notebooks:tls:TlsProxy",
 } as const;
 
 let tmp: string;
 const savedTmp = process.env.TMPDIR;
 beforeEach(() => {
+  waits.length = 0;
   // The docker provider's key files go under the temp folder: a fresh one per test shows what a
   // run wrote (and that a preview wrote nothing).
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "jn-stack-program-"));
@@ -90,11 +121,11 @@ async function program(raw: RawConfig, opts: MockOptions & { dockerHubToken?: st
 const id = (r: Recorded) => `${r.name}-id-`;
 const k = (r: Recorded) => `${r.type}::${r.name}`;
 
-describe("a jetstream student stack", () => {
+describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", () => {
   let run: Awaited<ReturnType<typeof program>>;
   let rs: Recorded[];
   beforeEach(async () => {
-    run = await program(student);
+    run = await program(plainStudent);
     rs = run.resources;
   });
 
@@ -131,7 +162,7 @@ describe("a jetstream student stack", () => {
         "hpc-alice-login",
         "hpc-alice-net",
         "hpc-alice-notebook",
-        "hpc-alice-notebook-port",
+        "hpc-alice-port-9443",
         "hpc-alice-port",
         "hpc-alice-ready",
         "hpc-alice-sg",
@@ -314,7 +345,7 @@ describe("a jetstream student stack", () => {
     });
     const c = only(rs, T.container).inputs;
     expect(c.image).toBe(`sha256:${fakeDigest(imageRef)}`);
-    const notebookRule = only(rs, T.rule, "hpc-alice-notebook-port").inputs;
+    const notebookRule = only(rs, T.rule, "hpc-alice-port-9443").inputs;
     expect(c.ports).toEqual([{ internal: 8888, external: 9443, ip: "0.0.0.0", protocol: "tcp" }]);
     expect(notebookRule).toEqual({
       securityGroupId: await idOf(T.sg),
@@ -401,10 +432,124 @@ describe("a jetstream student stack", () => {
   }
 });
 
+describe("a jetstream student stack behind HTTPS (the default)", () => {
+  let run: Awaited<ReturnType<typeof program>>;
+  let rs: Recorded[];
+  beforeEach(async () => {
+    run = await program(student);
+    rs = run.resources;
+  });
+  const proxyResource = (type: string) =>
+    only(
+      rs.filter((r) => r.parent === `${T.proxy}::hpc-alice-https`),
+      type,
+    );
+
+  test("opens 80 and 443 to notebookCidr and SSH to sshCidr, and not the notebook's port", () => {
+    const rules = rs
+      .filter((r) => r.type === T.rule)
+      .map((r) => [r.name, r.inputs.portRangeMin, r.inputs.portRangeMax, r.inputs.remoteIpPrefix]);
+    expect(rules).toEqual([
+      ["hpc-alice-ssh", 22, 22, "203.0.113.7/32"],
+      ["hpc-alice-port-80", 80, 80, "192.0.2.0/24"],
+      ["hpc-alice-port-443", 443, 443, "192.0.2.0/24"],
+    ]);
+  });
+
+  test("publishes the notebook on no host port: only the proxy reaches it, on its network", () => {
+    const notebook = only(rs, T.container, "hpc-alice-notebook").inputs;
+    expect(notebook.ports).toEqual([]);
+    expect(notebook.networksAdvanced).toEqual([{ name: "hpc-alice-net", aliases: ["notebook"] }]);
+    const proxy = proxyResource(T.container).inputs;
+    expect(proxy.networksAdvanced).toEqual([{ name: "hpc-alice-net" }]);
+    expect(proxy.ports).toEqual([
+      { internal: 80, external: 80 },
+      { internal: 443, external: 443 },
+    ]);
+  });
+
+  test("runs Caddy by its registry digest with a certificate for the Jetstream2 name", () => {
+    const digest = registryDigest("caddy:2.11.4");
+    expect(proxyResource(T.remoteImage).inputs).toMatchObject({ name: `caddy@${digest}` });
+    const proxy = proxyResource(T.container).inputs;
+    // The container names the image by digest too, so the same tag never rolls it.
+    expect(proxy.image).toBe(`caddy@${digest}`);
+    const uploads = proxy.uploads as { file: string; content: string }[];
+    expect(uploads.map((u) => u.file)).toEqual(["/etc/caddy/Caddyfile"]);
+    const caddyfile = uploads[0].content;
+    expect(caddyfile).toContain(`\n${hostname} {\n`);
+    expect(caddyfile).toContain("\treverse_proxy notebook:8888\n");
+    expect(caddyfile).toContain('header Strict-Transport-Security "max-age=31536000"');
+    expect(caddyfile).not.toContain("tls internal");
+  });
+
+  test("the proxy runs on the VM's engine after the gate and the notebook, deleted with the VM", () => {
+    const children = rs.filter((r) => r.parent === `${T.proxy}::hpc-alice-https`);
+    expect(children.map((r) => r.type).sort()).toEqual(
+      [T.container, T.remoteImage, T.volume, T.volume].sort(),
+    );
+    for (const r of children) {
+      expect({
+        r: k(r),
+        provider: r.provider,
+        dependsOn: r.dependsOn,
+        deletedWith: r.deletedWith,
+      }).toEqual({
+        r: k(r),
+        provider: `${T.provider}::hpc-alice-engine`,
+        dependsOn: [`${T.gate}::hpc-alice-ready`, `${T.container}::hpc-alice-notebook`],
+        deletedWith: `${T.instance}::hpc-alice-vm`,
+      });
+    }
+  });
+
+  test("reports an https URL, a secret, only after DNS points at the VM and HTTPS is trusted", async () => {
+    const out = run.result;
+    const token = (only(rs, T.container, "hpc-alice-notebook").inputs.envs as string[])[0].replace(
+      "JUPYTER_TOKEN=",
+      "",
+    );
+    expect(await promiseOf(out.notebookUrl)).toBe(`https://${hostname}/lab?token=${token}`);
+    expect(await isSecret(out.notebookUrl)).toBe(true);
+    expect(await promiseOf(out.hostname)).toBe(hostname);
+    expect(waits.map((w) => [w.kind, w.target.hostname])).toEqual([
+      ["dns", hostname],
+      ["https", hostname],
+    ]);
+    expect(waits[0].target.expectedAddress).toBe(mockFloatingIp);
+    expect(waits[1].target.check).toBe("trusted");
+  });
+
+  test("self-signed: Caddy's internal CA, and readiness checks the name, not the issuer", async () => {
+    const selfSigned = await program({ ...student, tls: "self-signed" });
+    const proxy = only(
+      selfSigned.resources.filter((r) => r.parent === `${T.proxy}::hpc-alice-https`),
+      T.container,
+    ).inputs;
+    expect((proxy.uploads as { content: string }[])[0].content).toContain("\ttls internal\n");
+    await promiseOf(selfSigned.result.notebookUrl);
+    expect(waits.filter((w) => w.kind === "https").map((w) => w.target.check)).toContain(
+      "names-host",
+    );
+  });
+
+  test("Let's Encrypt staging for rehearsals: the ACME CA goes into the Caddyfile", async () => {
+    const staging = "https://acme-staging-v02.api.letsencrypt.org/directory";
+    const rehearsal = await program({ ...student, acmeCa: staging, acmeEmail: "me@example.edu" });
+    const proxy = only(
+      rehearsal.resources.filter((r) => r.parent === `${T.proxy}::hpc-alice-https`),
+      T.container,
+    ).inputs;
+    const caddyfile = (proxy.uploads as { content: string }[])[0].content;
+    expect(caddyfile).toContain(`acme_ca ${staging}`);
+    expect(caddyfile).toContain("email me@example.edu");
+  });
+});
+
 describe("jetstream variants", () => {
   test("without an allocation the hostname is empty; with the student's own key, ssh uses it", async () => {
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIInstructor me@laptop";
-    const run = await program({ ...student, allocation: undefined, sshPublicKey: key });
+    const run = await program({ ...plainStudent, allocation: undefined, sshPublicKey: key });
     expect(await promiseOf(run.result.hostname)).toBe("");
     expect(await promiseOf(run.result.sshCommand)).toBe(`ssh ubuntu@${mockFloatingIp}`);
     expect(String(only(run.resources, T.instance).inputs.userData)).toContain(
@@ -413,13 +558,13 @@ describe("jetstream variants", () => {
   });
 
   test("SSH opens to the world only when sshCidr says so", async () => {
-    const run = await program({ ...student, sshCidr: "0.0.0.0/0" });
+    const run = await program({ ...plainStudent, sshCidr: "0.0.0.0/0" });
     expect(only(run.resources, T.rule, "hpc-alice-ssh").inputs.remoteIpPrefix).toBe("0.0.0.0/0");
   });
 
   test("takes the image from the instructor's stack", async () => {
     const run = await program(
-      { ...student, image: undefined, imageStack: "instructor" },
+      { ...plainStudent, image: undefined, imageStack: "instructor" },
       { stackOutputs: { instructor: { imageRef } } },
     );
     expect(only(run.resources, T.remoteImage).inputs.name).toBe(imageRef);
@@ -441,7 +586,7 @@ describe("jetstream variants", () => {
   test("the instructor's stack builds for amd64 and pushes with a secret token, labelled per commit", async () => {
     const run = await program(
       {
-        ...student,
+        ...plainStudent,
         image: undefined,
         buildImage: "true",
         dockerHubUser: "instructor",
@@ -478,8 +623,9 @@ describe("a preview of a new jetstream stack (nothing exists, so no IP)", () => 
     run = await program(student, { preview: true });
   });
 
-  test("declares the same resources and does not throw", () => {
-    expect(run.resources).toHaveLength(19);
+  test("declares the same resources as an up (the HTTPS proxy included) and does not throw", () => {
+    expect(run.resources).toHaveLength(25);
+    expect(waits).toEqual([]);
   });
 
   test("leaves everything that needs the VM unknown, and writes no key files", async () => {

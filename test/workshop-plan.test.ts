@@ -18,6 +18,8 @@ const base = {
   expires: "2030-06-30",
   image: `docker.io/instructor/jupyter-notebook@sha256:${"a".repeat(64)}`,
   sshCidr: "203.0.113.7/32",
+  // HTTPS is the default on jetstream; its certificate is for the allocation's DNS name.
+  allocation: "tra000000",
 };
 const file = "/srv/class/workshop.yaml";
 const now = new Date("2030-06-29T12:00:00Z");
