@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { JetstreamVm, JupyterImage, NotebookServer, TlsProxy } from "./components";
 import { networkAlias, containerPort } from "./components/notebookServer";
 import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
+import type { ReadinessDeps } from "./lib/httpsReadiness";
 import { containerLimits } from "./lib/limits";
 import { httpsNotebookUrl, notebookUrl, sshCommand } from "./lib/urls";
 
@@ -16,6 +17,11 @@ export interface ProgramOptions {
   imageLabels?: { revision?: string; created?: string };
   /** Build context for a built image; default the repository's docker/. */
   imageContext?: string;
+  /**
+   * How the HTTPS readiness waits reach the network; default the real one. The program benchmark
+   * evaluates forty stacks with no network and passes ready-made answers.
+   */
+  httpsReadiness?: ReadinessDeps;
   /**
    * CPUs of the machine running the local engine. The local container's CPU limit is capped to it
    * (Docker refuses `--cpus` above the machine's count).
@@ -165,6 +171,7 @@ export function notebookStack(
     expectedAddress: vm.publicIp,
     dependsOn: [vm.ready, server.container],
     deletedWith: vm.instance,
+    readinessDeps: options.httpsReadiness,
   });
   return {
     ...vmOutputs,

@@ -6,7 +6,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { type ProxyTlsMode, renderCaddyfile } from "../lib/caddyfile";
-import { nodeReadinessDeps, waitForDns, waitForHttps } from "../lib/httpsReadiness";
+import {
+  nodeReadinessDeps,
+  type ReadinessDeps,
+  waitForDns,
+  waitForHttps,
+} from "../lib/httpsReadiness";
 import { defaultProxyImage, letsEncryptProductionCa } from "../lib/tlsSettings";
 
 export interface TlsProxyArgs {
@@ -55,6 +60,11 @@ export interface TlsProxyArgs {
   /** How long to wait for DNS, and then for HTTPS with a valid certificate. Default 15 minutes each. */
   readinessTimeoutMinutes?: pulumi.Input<number>;
   /**
+   * How the readiness waits reach the network: the system resolver and an HTTPS client by default.
+   * A benchmark evaluating many stacks without a network passes answers here instead.
+   */
+  readinessDeps?: ReadinessDeps;
+  /**
    * Resources every Docker resource here waits for (a VM's readiness gate, the notebook container):
    * nothing touches the engine before they are done.
    */
@@ -98,6 +108,7 @@ export class TlsProxy extends pulumi.ComponentResource {
       .output(args.readinessTimeoutMinutes ?? 15)
       .apply((minutes) => Math.round(minutes * 60_000));
     const log = (message: string) => void pulumi.log.info(message, this);
+    const deps = args.readinessDeps ?? nodeReadinessDeps(log);
 
     // The image by digest: a tag is looked up in its registry now, so every container runs a digest
     // and an unchanged tag never rolls the proxy.
@@ -129,7 +140,7 @@ export class TlsProxy extends pulumi.ComponentResource {
         if (pulumi.runtime.isDryRun()) return hostname;
         await waitForDns(
           { hostname, ...(expectedAddress ? { expectedAddress } : {}), timeoutMs: timeout },
-          nodeReadinessDeps(log),
+          deps,
         );
         return hostname;
       });
@@ -196,7 +207,7 @@ export class TlsProxy extends pulumi.ComponentResource {
           tlsMode === "letsencrypt" && (!acmeCa || acmeCa === letsEncryptProductionCa);
         const ready = await waitForHttps(
           { hostname, check: trusted ? "trusted" : "names-host", timeoutMs: timeout },
-          nodeReadinessDeps(log),
+          deps,
         );
         log(
           `HTTPS on ${hostname} is ready: certificate from ${ready.issuer}, valid until ` +
