@@ -46,8 +46,8 @@ export interface JetstreamVmArgs {
  * gate that waits over SSH for cloud-init to finish. Resources used here exist in both
  * @pulumi/openstack 3.x and 5.x (v5 removed compute.FloatingIp*, compute.SecGroup).
  *
- * The user data is set once: later changes to it are ignored rather than replacing the VM (and the
- * student's work on its disk). To apply new user data deliberately, replace the instance:
+ * The user data and the boot image are set once: later changes to them are ignored rather than
+ * replacing the VM (and the student's work on its disk). To apply them deliberately, replace the instance:
  * `pulumi up --replace <instance URN>`, after saving the student's work.
  */
 export class JetstreamVm extends pulumi.ComponentResource {
@@ -180,9 +180,11 @@ export class JetstreamVm extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        // A changed user data (a new image, an added key) must not silently replace the student's
-        // VM and the work on its disk: see the class comment for applying it deliberately.
-        ignoreChanges: ["userData"],
+        // A changed user data (a new image, an added key) or boot image (`vmImage`, such as the
+        // next Featured-Ubuntu24 build) must not silently replace the student's VM and the work on
+        // its disk: see the class comment for applying either deliberately. A new flavor resizes in
+        // place and is not ignored.
+        ignoreChanges: ["userData", "imageName"],
         additionalSecretOutputs: ["userData"],
       },
     );

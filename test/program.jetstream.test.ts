@@ -231,9 +231,9 @@ describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", 
     expect(only(rs, T.fipAssoc).dependsOn).toEqual([k(instance)]);
   });
 
-  test("never replaces the VM for new user data, and keeps the user data (a host key) secret", () => {
+  test("never replaces the VM for new user data or boot image, and keeps the user data secret", () => {
     const instance = only(rs, T.instance);
-    expect(instance.ignoreChanges).toEqual(["userData"]);
+    expect(instance.ignoreChanges).toEqual(["userData", "imageName"]);
     expect(instance.secretInputs.has("userData")).toBe(true);
     const userData = String(instance.inputs.userData);
     expect(userData.split("\n")[0]).toBe("#cloud-config");
