@@ -10,34 +10,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import type { ReadinessDeps } from "../lib/httpsReadiness";
 import { mockFloatingIp, runMocked } from "../test/mocks";
+import { answeringNetwork } from "../test/support/answeringNetwork";
 
 const sizes = [1, 10, 40];
 
-/**
- * Answers for the HTTPS readiness waits, which otherwise ask real DNS: the name resolves to the
- * VM and the proxy answers with a trusted certificate for it, so the waits' own logic runs once.
- */
-const readyNetwork: ReadinessDeps = {
-  resolve: () => Promise.resolve([mockFloatingIp]),
-  probe: (request) =>
-    Promise.resolve({
-      status: 200,
-      headers: { "strict-transport-security": "max-age=31536000" },
-      certificate: {
-        subject: { CN: request.hostname },
-        issuer: { CN: "E7", O: "Let's Encrypt" },
-        subjectaltname: `DNS:${request.hostname}`,
-        valid_from: "Jan  1 00:00:00 2020 GMT",
-        valid_to: "Jan  1 00:00:00 2099 GMT",
-      },
-      authorized: true,
-    }),
-  sleep: () => Promise.resolve(),
-  now: () => Date.now(),
-  log: () => undefined,
-};
+// The HTTPS readiness waits would otherwise ask real DNS for made-up names until their deadline.
+const readyNetwork = answeringNetwork(mockFloatingIp);
 const digest = "0123456789abcdef".repeat(4);
 
 interface Row {

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { NotebookStackOutputs } from "../program";
 import type { RawConfig } from "../lib/config";
+import type { ReadinessDeps } from "../lib/httpsReadiness";
 import {
   fakeDigest,
   fakeKeyPair,
@@ -22,32 +23,12 @@ import {
   type MockOptions,
   type Recorded,
 } from "./mocks";
+import { answeringNetwork, type NetworkCall } from "./support/answeringNetwork";
 import { describeWithTool, exec, hasCommand } from "./support/docker";
 
-// The HTTPS readiness waits reach DNS and the network; here they record what they were asked, so
-// the tests can check that the URL waits for them. test/tlsProxy.test.ts runs them for real.
-const waits: { kind: string; target: Record<string, unknown> }[] = [];
-jest.mock("../lib/httpsReadiness", () => {
-  const actual =
-    jest.requireActual<typeof import("../lib/httpsReadiness")>("../lib/httpsReadiness");
-  return {
-    ...actual,
-    waitForDns: jest.fn((target: Record<string, unknown>) => {
-      waits.push({ kind: "dns", target });
-      return Promise.resolve([target.expectedAddress]);
-    }),
-    waitForHttps: jest.fn((target: { hostname: string }) => {
-      waits.push({ kind: "https", target });
-      return Promise.resolve({
-        url: `https://${target.hostname}/api`,
-        status: 200,
-        issuer: "Let's Encrypt / E7",
-        validTo: "Jan  1 00:00:00 2099 GMT",
-        elapsedMs: 1000,
-      });
-    }),
-  };
-});
+// The HTTPS readiness waits reach DNS and the network: here the network answers (the VM's name
+// resolves to its floating IP, the proxy has a trusted certificate) and records what was asked.
+const network: NetworkCall[] = [];
 
 const digest = fakeDigest("instructor-image");
 const imageRef = `docker.io/instructor/jupyter-notebook@sha256:${digest}`;
@@ -94,7 +75,7 @@ const T = {
 let tmp: string;
 const savedTmp = process.env.TMPDIR;
 beforeEach(() => {
-  waits.length = 0;
+  network.length = 0;
   // The docker provider's key files go under the temp folder: a fresh one per test shows what a
   // run wrote (and that a preview wrote nothing).
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "jn-stack-program-"));
@@ -105,7 +86,10 @@ afterEach(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function program(raw: RawConfig, opts: MockOptions & { dockerHubToken?: string } = {}) {
+async function program(
+  raw: RawConfig,
+  opts: MockOptions & { dockerHubToken?: string; httpsReadiness?: ReadinessDeps } = {},
+) {
   return runMocked(async () => {
     const pulumiSdk = await import("@pulumi/pulumi");
     const { parseStackConfig } = await import("../lib/config");
@@ -114,6 +98,7 @@ async function program(raw: RawConfig, opts: MockOptions & { dockerHubToken?: st
       dockerHubToken:
         opts.dockerHubToken === undefined ? undefined : pulumiSdk.secret(opts.dockerHubToken),
       imageLabels: { revision: "abc123", created: "2030-02-01T10:00:00Z" },
+      httpsReadiness: opts.httpsReadiness ?? answeringNetwork(mockFloatingIp, network),
     });
   }, opts);
 }
@@ -512,25 +497,28 @@ describe("a jetstream student stack behind HTTPS (the default)", () => {
     expect(await promiseOf(out.notebookUrl)).toBe(`https://${hostname}/lab?token=${token}`);
     expect(await isSecret(out.notebookUrl)).toBe(true);
     expect(await promiseOf(out.hostname)).toBe(hostname);
-    expect(waits.map((w) => [w.kind, w.target.hostname])).toEqual([
-      ["dns", hostname],
-      ["https", hostname],
+    expect(network).toEqual([
+      { kind: "resolve", hostname },
+      { kind: "probe", hostname },
     ]);
-    expect(waits[0].target.expectedAddress).toBe(mockFloatingIp);
-    expect(waits[1].target.check).toBe("trusted");
   });
 
   test("self-signed: Caddy's internal CA, and readiness checks the name, not the issuer", async () => {
-    const selfSigned = await program({ ...student, tls: "self-signed" });
+    // Caddy's internal CA: no browser (and no probe) trusts the chain, but it names the host.
+    network.length = 0;
+    const selfSigned = await program(
+      { ...student, tls: "self-signed" },
+      { httpsReadiness: answeringNetwork(mockFloatingIp, network, { trusted: false }) },
+    );
     const proxy = only(
       selfSigned.resources.filter((r) => r.parent === `${T.proxy}::hpc-alice-https`),
       T.container,
     ).inputs;
     expect((proxy.uploads as { content: string }[])[0].content).toContain("\ttls internal\n");
-    await promiseOf(selfSigned.result.notebookUrl);
-    expect(waits.filter((w) => w.kind === "https").map((w) => w.target.check)).toContain(
-      "names-host",
+    expect(await promiseOf(selfSigned.result.notebookUrl)).toMatch(
+      new RegExp(`^https://${hostname.replace(/\./g, "\\.")}/lab\\?token=[0-9a-zA-Z]{48}$`),
     );
+    expect(network.map((c) => c.kind)).toEqual(["resolve", "probe"]);
   });
 
   test("Let's Encrypt staging for rehearsals: the ACME CA goes into the Caddyfile", async () => {
@@ -625,7 +613,8 @@ describe("a preview of a new jetstream stack (nothing exists, so no IP)", () => 
 
   test("declares the same resources as an up (the HTTPS proxy included) and does not throw", () => {
     expect(run.resources).toHaveLength(25);
-    expect(waits).toEqual([]);
+    // A preview neither waits for DNS nor probes HTTPS.
+    expect(network).toEqual([]);
   });
 
   test("leaves everything that needs the VM unknown, and writes no key files", async () => {
