@@ -7,6 +7,7 @@
  */
 import * as os from "node:os";
 import {
+  dockerCreateArgs,
   dockerNetworkArgs,
   dockerRunArgs,
   dockerVolumeArgs,
@@ -119,6 +120,86 @@ describe("the docker argument translator", () => {
     expect(() => dockerVolumeArgs({ name: "v", driverOpts: {} } as unknown as VolumeSpec)).toThrow(
       "docker.Volume inputs not translated to docker arguments: driverOpts",
     );
+  });
+
+  test("create: the command after the image, named volumes, uploads returned to copy in before start", () => {
+    expect(
+      dockerCreateArgs({
+        name: "p",
+        image: "caddy:2",
+        command: ["caddy", "run", "--config", "/etc/caddy/Caddyfile"],
+        uploads: [{ file: "/etc/caddy/Caddyfile", content: "notebook.test {}\n" }],
+        volumes: [
+          { volumeName: "data", containerPath: "/data" },
+          { volumeName: "config", containerPath: "/config", readOnly: true },
+        ],
+        ports: [{ internal: 443, external: 8443, ip: "127.0.0.1" }],
+        mustRun: true,
+        wait: false,
+      }),
+    ).toEqual({
+      args: [
+        "create",
+        "--name",
+        "p",
+        "--publish",
+        "127.0.0.1:8443:443/tcp",
+        "--volume",
+        "data:/data",
+        "--volume",
+        "config:/config:ro",
+        "caddy:2",
+        "caddy",
+        "run",
+        "--config",
+        "/etc/caddy/Caddyfile",
+      ],
+      healthTimeoutSeconds: undefined,
+      stopTimeoutSeconds: undefined,
+      uploads: [{ file: "/etc/caddy/Caddyfile", content: "notebook.test {}\n" }],
+    });
+    expect(dockerRunArgs({ name: "n", image: "i", command: ["a", "b"] }).args).toEqual([
+      "run",
+      "--detach",
+      "--name",
+      "n",
+      "i",
+      "a",
+      "b",
+    ]);
+  });
+
+  test("run refuses uploads (they must be in place before the start); nested inputs it does not know are refused", () => {
+    const upload = { file: "/f", content: "x" };
+    expect(() => dockerRunArgs({ name: "n", image: "i", uploads: [upload] })).toThrow(
+      "docker run cannot upload files before the start; use dockerCreateArgs",
+    );
+    expect(dockerRunArgs({ name: "n", image: "i", uploads: [] }).args).toEqual([
+      "run",
+      "--detach",
+      "--name",
+      "n",
+      "i",
+    ]);
+    expect(() =>
+      dockerCreateArgs({
+        name: "n",
+        image: "i",
+        uploads: [{ ...upload, executable: true } as unknown as typeof upload],
+      }),
+    ).toThrow("docker.Container uploads inputs not translated to docker arguments: executable");
+    expect(() =>
+      dockerCreateArgs({
+        name: "n",
+        image: "i",
+        volumes: [
+          { volumeName: "", containerPath: "/d", hostPath: "/srv" } as unknown as {
+            volumeName: string;
+            containerPath: string;
+          },
+        ],
+      }),
+    ).toThrow("docker.Container volumes inputs not translated to docker arguments: hostPath");
   });
 
   test("volumes and networks", () => {

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
+import { dockerCreateArgs, type ContainerSpec } from "../lib/dockerRun";
 import { nodeReadinessDeps, waitForDns, waitForHttps } from "../lib/httpsReadiness";
 import { caddyImage } from "./support/caddy";
 import {
@@ -42,73 +43,30 @@ interface RunningProxy {
 }
 
 /**
- * `docker create` arguments for a recorded docker.Container: every input the component sets is
- * translated or the test fails, so a new input cannot slip past this test unrun.
+ * The recorded spec with only what cannot run here swapped: the local name and image, the free
+ * 127.0.0.1 ports for the host ports, and this test's volumes for the recorded ones. Every other
+ * input goes to the translator as recorded, which refuses any it does not translate.
  */
-function runArgs(
+function localSpec(
   recorded: RecordedResource,
   local: { name: string; image: string; ports: Map<number, number> },
-): { create: string[]; uploads: { file: string; content: string }[] } {
-  const i = recorded.inputs;
-  const args = ["create", "--name", local.name];
-  const after: string[] = [];
-  const uploads: { file: string; content: string }[] = [];
-  for (const [key, value] of Object.entries(i)) {
-    switch (key) {
-      case "name":
-      case "image":
-        break; // replaced by the local name and image
-      case "mustRun":
-        break; // the provider's own check that the container keeps running
-      case "command":
-        after.push(...(value as string[]));
-        break;
-      case "uploads":
-        uploads.push(...(value as { file: string; content: string }[]));
-        break;
-      case "networksAdvanced":
-        for (const n of value as { name: string }[]) args.push("--network", n.name);
-        break;
-      case "ports":
-        for (const p of value as { internal: number; external: number }[]) {
-          const hostPort = local.ports.get(p.internal);
-          if (hostPort === undefined) throw new Error(`no local port for ${p.internal}`);
-          args.push("--publish", `127.0.0.1:${hostPort}:${p.internal}`);
-        }
-        break;
-      case "volumes":
-        for (const v of value as { volumeName: string; containerPath: keyof typeof volumes }[]) {
-          args.push("--volume", `${volumes[v.containerPath]}:${v.containerPath}`);
-        }
-        break;
-      case "restart":
-        args.push("--restart", value as string);
-        break;
-      case "capabilities": {
-        const c = value as { drops?: string[]; adds?: string[] };
-        for (const d of c.drops ?? []) args.push("--cap-drop", d);
-        for (const a of c.adds ?? []) args.push("--cap-add", a);
-        break;
-      }
-      case "securityOpts":
-        for (const s of value as string[]) args.push("--security-opt", s);
-        break;
-      case "memory":
-        args.push("--memory", `${value as number}m`);
-        break;
-      case "logDriver":
-        args.push("--log-driver", value as string);
-        break;
-      case "logOpts":
-        for (const [k, v] of Object.entries(value as Record<string, string>)) {
-          args.push("--log-opt", `${k}=${v}`);
-        }
-        break;
-      default:
-        throw new Error(`the engine test does not translate the container input ${key}: add it`);
-    }
-  }
-  return { create: [...args, local.image, ...after], uploads };
+): ContainerSpec {
+  const spec = recorded.inputs as unknown as ContainerSpec;
+  return {
+    ...spec,
+    name: local.name,
+    image: local.image,
+    ports: spec.ports?.map((p) => {
+      const hostPort = local.ports.get(p.internal);
+      if (hostPort === undefined) throw new Error(`no local port for ${p.internal}`);
+      return { ...p, ip: "127.0.0.1", external: hostPort };
+    }),
+    volumes: spec.volumes?.map((v) => {
+      const volumeName = (volumes as Record<string, string | undefined>)[v.containerPath];
+      if (volumeName === undefined) throw new Error(`no local volume for ${v.containerPath}`);
+      return { ...v, volumeName };
+    }),
+  };
 }
 
 async function startProxy(
@@ -118,8 +76,8 @@ async function startProxy(
 ): Promise<RunningProxy> {
   const name = uniqueName("jn-tls-caddy");
   proxyNames.push(name);
-  const { create, uploads } = runArgs(spec, { name, image, ports });
-  await docker(create);
+  const { args, uploads } = dockerCreateArgs(localSpec(spec, { name, image, ports }));
+  await docker(args);
   // What the provider's `uploads` does: copy into the created container before it starts.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-tls-upload-"));
   try {
