@@ -25,7 +25,14 @@ import {
   waitFor,
   waitForHealthy,
 } from "./support/docker";
-import { httpGet, jupyterApi, request, runInKernel, waitForHttp } from "./support/jupyter";
+import {
+  httpGet,
+  jupyterApi,
+  request,
+  runInKernel,
+  startKernel,
+  waitForHttp,
+} from "./support/jupyter";
 
 const HARDENING = ["--cap-drop", "ALL", "--security-opt", "no-new-privileges:true"];
 const VENV_PYTHON = "/opt/venv/bin/python";
@@ -191,14 +198,9 @@ describeWithDocker("notebook image", () => {
       "X-Forwarded-Proto": "https",
       "X-Forwarded-For": "203.0.113.7",
     };
-    const kernel = await jupyterApi<{ id: string }>(
-      base,
-      token,
-      "POST",
-      "/api/kernels",
-      { name: "python3" },
-      { headers: { ...proxied, Origin: "https://notebook.example.test" } },
-    );
+    const kernel = await startKernel(base, token, {
+      headers: { ...proxied, Origin: "https://notebook.example.test" },
+    });
     // The token in the URL logs the browser in with a cookie; from then on only the cookie goes
     // along, and a token-less request is where Jupyter checks Origin against Host.
     const login = await request(`${base}/lab?token=${token}`, { headers: proxied });

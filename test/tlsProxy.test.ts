@@ -27,7 +27,7 @@ import {
   waitForHealthy,
 } from "./support/docker";
 import WebSocket from "ws";
-import { jupyterApi, request, runInKernel, waitForHttp } from "./support/jupyter";
+import { jupyterApi, request, runInKernel, startKernel, waitForHttp } from "./support/jupyter";
 import { mockDigest, recordTlsProxy, type RecordedResource } from "./support/tlsProxyHarness";
 
 const hostname = "notebook.test";
@@ -242,17 +242,10 @@ describeWithDocker("TLS proxy in front of the real notebook", () => {
     });
     const cookie = (login.headers["set-cookie"] ?? []).map((c) => c.split(";")[0]).join("; ");
     expect(cookie).toMatch(/username-/);
-    const kernel = await jupyterApi<{ id: string }>(
-      base,
-      token,
-      "POST",
-      "/api/kernels",
-      { name: "python3" },
-      {
-        ca,
-        connectTo: { host: "127.0.0.1", port: httpsPort },
-      },
-    );
+    const kernel = await startKernel(base, token, {
+      ca,
+      connectTo: { host: "127.0.0.1", port: httpsPort },
+    });
     try {
       const url = `wss://${hostname}/api/kernels/${kernel.id}/channels?session_id=${randomBytes(8).toString("hex")}`;
       expect(await wsHandshake(url, { cookie, origin: base, ca, port: httpsPort })).toBe("open");

@@ -123,6 +123,22 @@ interface KernelMessage {
   };
 }
 
+/** Starts a python3 kernel through the REST API; the caller shuts it down (DELETE its id). */
+export function startKernel(
+  baseUrl: string,
+  token: string,
+  opts: RequestOptions = {},
+): Promise<{ id: string }> {
+  return jupyterApi<{ id: string }>(
+    baseUrl,
+    token,
+    "POST",
+    "/api/kernels",
+    { name: "python3" },
+    opts,
+  );
+}
+
 /**
  * Starts a python3 kernel through the REST API, runs `code` over the kernel's websocket and returns
  * what it printed (stdout plus any execute_result). Throws with the Python error if the code raised.
@@ -135,14 +151,7 @@ export async function runInKernel(
   opts: RequestOptions = {},
 ): Promise<string> {
   const base = baseUrl.replace(/\/$/, "");
-  const kernel = await jupyterApi<{ id: string }>(
-    base,
-    token,
-    "POST",
-    "/api/kernels",
-    { name: "python3" },
-    opts,
-  );
+  const kernel = await startKernel(base, token, opts);
   try {
     return await executeOverWebsocket(base, token, kernel.id, code, opts);
   } finally {
