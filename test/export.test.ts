@@ -15,6 +15,7 @@ import {
   notebookImage,
   removeContainer,
   removeVolume,
+  testImageTag,
   uniqueName,
   waitForHealthy,
 } from "./support/docker";
@@ -47,7 +48,7 @@ describeWithDocker("export and probe against a real notebook", () => {
       `127.0.0.1:${port}:8888`,
       "-v",
       `${volume}:/home/jupyter/work`,
-      "jetstream-notebooks:test",
+      testImageTag,
     ]);
     await waitForHealthy(container, 120_000);
     base = `http://127.0.0.1:${port}`;

@@ -9,7 +9,11 @@ import * as path from "node:path";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
 export const dockerContext = path.join(repoRoot, "docker");
-export const testImageTag = "jetstream-notebooks:test";
+/**
+ * The tag the test image is built under. JN_TEST_IMAGE_TAG gives each checkout on a shared engine its
+ * own, so two suites building different Dockerfiles at once never run each other's image.
+ */
+export const testImageTag = process.env.JN_TEST_IMAGE_TAG ?? "jetstream-notebooks:test";
 
 export interface ExecResult {
   stdout: string;
@@ -165,7 +169,7 @@ export async function waitFor<T>(
 let builtImageId: Promise<string> | undefined;
 
 /**
- * Builds docker/ as `jetstream-notebooks:test` (once per test file; the engine's layer cache makes
+ * Builds docker/ as `testImageTag` (once per test file; the engine's layer cache makes
  * later builds cheap) and returns the image id.
  */
 export function notebookImage(): Promise<string> {
