@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { lintDockerfile, LintFinding } from "../lib/dockerfileLint";
+import { lintDockerfile, LintFinding } from "./support/dockerfileLint";
 import { dockerContext } from "./support/docker";
 
 /** A small Dockerfile that follows every rule; each bad case below breaks exactly one of them. */

@@ -14,7 +14,7 @@ import {
   type ContainerSpec,
   type NetworkSpec,
   type VolumeSpec,
-} from "../lib/dockerRun";
+} from "./support/dockerRun";
 import { only, promiseOf, runMocked } from "./mocks";
 import {
   describeWithDocker,

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
-import { dockerCreateArgs, type ContainerSpec } from "../lib/dockerRun";
+import { dockerCreateArgs, type ContainerSpec } from "./support/dockerRun";
 import { nodeReadinessDeps, waitForDns, waitForHttps } from "../lib/httpsReadiness";
 import { caddyImage } from "./support/caddy";
 import {

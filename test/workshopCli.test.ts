@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { promisify } from "node:util";
 import { run, type RunOptions } from "../workshop/cli";
-import { SimulatedBackend } from "../workshop/simulated-driver";
+import { SimulatedBackend } from "./support/simulated-driver";
 import { repoRoot } from "./support/docker";
 
 jest.setTimeout(30_000);
