@@ -25,6 +25,7 @@ import {
   uniqueName,
   waitFor,
   waitForHealthy,
+  imageBuildTimeoutMs,
 } from "./support/docker";
 import WebSocket from "ws";
 import { jupyterApi, request, runInKernel, startKernel, waitForHttp } from "./support/jupyter";
@@ -197,7 +198,7 @@ describeWithDocker("TLS proxy in front of the real notebook", () => {
       60_000,
     );
     await waitForHealthy(notebook, 180_000);
-  });
+  }, imageBuildTimeoutMs);
 
   afterAll(async () => {
     for (const name of [...proxyNames, notebook]) await removeContainer(name);
