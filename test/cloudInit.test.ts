@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parse } from "yaml";
 import {
   metadataAddress,
   metadataBlockScriptPath,
@@ -41,8 +42,25 @@ function tmpFile(name: string, content: string): string {
   return file;
 }
 
+/** The user data as cloud-init reads it: YAML 1.1, as PyYAML resolves scalars (`0755`, `yes`). */
+function parseUserData(text: string): Record<string, unknown> {
+  return parse(text, { version: "1.1" }) as Record<string, unknown>;
+}
+
+/**
+ * The document the first renderer (hand-indented lines) produced for `args`, parsed: recorded once
+ * from it, so any renderer must give cloud-init exactly the same keys, files, commands and keys.
+ */
+const recordedDocument = JSON.parse(
+  fs.readFileSync(path.join(__dirname, "fixtures", "cloudInit.user-data.json"), "utf8"),
+) as Record<string, unknown>;
+
 describe("renderUserData", () => {
   const text = renderUserData(args);
+
+  test("parses to the recorded document, key for key", () => {
+    expect(parseUserData(text)).toEqual(recordedDocument);
+  });
 
   test("is cloud-config that allows SSH keys only and installs the stack's host key", () => {
     const lines = text.split("\n");
