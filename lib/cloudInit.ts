@@ -14,6 +14,8 @@
  *    checks.
  */
 
+import { isDigestPinned } from "./rules/imageRef";
+
 /** Written last by the setup script; its content is the image that was pulled. */
 export const readyMarker = "/var/lib/jetstream-notebooks/ready";
 export const setupScriptPath = "/usr/local/sbin/jetstream-notebooks-setup";
@@ -36,13 +38,12 @@ export interface UserDataArgs {
   loginUser?: string;
 }
 
-const digestRef = /^[a-z0-9]+([._/:-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
 const publicKeyLine = /^[a-z0-9-]+ [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
 
 /** Renders the `#cloud-config` user data. Throws on inputs that would make unsafe YAML or shell. */
 export function renderUserData(args: UserDataArgs): string {
   const user = args.loginUser ?? "ubuntu";
-  if (!digestRef.test(args.imageRef)) {
+  if (!isDigestPinned(args.imageRef)) {
     throw new Error(
       `user data needs an image pinned by digest, got ${JSON.stringify(args.imageRef)}`,
     );
