@@ -15,6 +15,7 @@
  *    checks.
  */
 import { Document, isMap, isNode, isScalar, isSeq, Scalar, visit } from "yaml";
+import { isDigestPinned } from "./rules/imageRef";
 
 /** Written last by the setup script; its content is the image that was pulled. */
 export const readyMarker = "/var/lib/jetstream-notebooks/ready";
@@ -44,13 +45,12 @@ export interface UserDataArgs {
  */
 const unprintable = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\uFFFE\uFFFF]/gu;
 
-const digestRef = /^[a-z0-9]+([._/:-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
 const publicKeyLine = /^[a-z0-9-]+ [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
 
 /** Renders the `#cloud-config` user data. Throws on inputs that would make unsafe YAML or shell. */
 export function renderUserData(args: UserDataArgs): string {
   const user = args.loginUser ?? "ubuntu";
-  if (!digestRef.test(args.imageRef)) {
+  if (!isDigestPinned(args.imageRef)) {
     throw new Error(
       `user data needs an image pinned by digest, got ${JSON.stringify(args.imageRef)}`,
     );
