@@ -48,11 +48,14 @@ export interface HttpOptions {
 
 export const defaultMaxBodyBytes = 64 * 1024 * 1024;
 
-/** Why a request failed; `code` is Node's or undici's (ECONNREFUSED, ETIMEDOUT...) or one of ours. */
+/**
+ * Why a request failed; `code` is Node's (ECONNREFUSED, a certificate error) or ours (ETIMEDOUT,
+ * ERR_BODY_TOO_LARGE), and unset when the reason has none: the message then says it.
+ */
 export class HttpError extends Error {
   constructor(
     message: string,
-    readonly code: string,
+    readonly code: string | undefined,
   ) {
     super(message);
     this.name = "HttpError";
@@ -200,7 +203,7 @@ function asHttpError(e: unknown, where: string, signal: AbortSignal, timeoutMs: 
     case "UND_ERR_BODY_TIMEOUT":
       return new HttpError(`${where}: nothing received for ${seconds(timeoutMs)}`, "ETIMEDOUT");
     default:
-      return new HttpError(`${where}: ${text}`, typeof code === "string" ? code : "ERR_HTTP");
+      return new HttpError(`${where}: ${text}`, typeof code === "string" ? code : undefined);
   }
 }
 
