@@ -6,7 +6,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { JetstreamVm, JupyterImage, NotebookServer, TlsProxy } from "./components";
 import { networkAlias, containerPort } from "./components/notebookServer";
 import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
-import type { ReadinessDeps } from "./lib/httpsReadiness";
 import { containerLimits } from "./lib/limits";
 import { httpsNotebookUrl, notebookUrl, sshCommand } from "./lib/urls";
 
@@ -17,11 +16,6 @@ export interface ProgramOptions {
   imageLabels?: { revision?: string; created?: string };
   /** Build context for a built image; default the repository's docker/. */
   imageContext?: string;
-  /**
-   * How the HTTPS readiness waits reach the network; default the real one. The program benchmark
-   * evaluates forty stacks with no network and passes ready-made answers.
-   */
-  httpsReadiness?: ReadinessDeps;
   /**
    * CPUs of the machine running the local engine. The local container's CPU limit is capped to it
    * (Docker refuses `--cpus` above the machine's count).
@@ -47,6 +41,7 @@ export interface NotebookStackOutputs {
   target: string;
 }
 
+const openToAll = "0.0.0.0/0";
 const digestRef = /^[a-z0-9]+([._/:-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
 
 /** The file name the docs tell a person to save the `sshPrivateKey` output as. */
@@ -76,6 +71,18 @@ export function notebookStack(
     imageRef,
   };
 
+  if (cfg.target === "image") {
+    // The instructor's image stack: the build and push only, no VM, address or certificate.
+    return {
+      ...common,
+      notebookUrl: pulumi.secret(""),
+      publicIp: pulumi.output(""),
+      hostname: pulumi.output(""),
+      sshCommand: pulumi.output(""),
+      sshPrivateKey: pulumi.secret(""),
+    };
+  }
+
   if (cfg.target === "local") {
     const server = new NotebookServer(name, {
       image: imageRef,
@@ -104,6 +111,7 @@ export function notebookStack(
 
   const proxyMode = cfg.tls.mode === "off" ? undefined : cfg.tls.mode;
   const https = proxyMode !== undefined;
+  const acme = proxyMode === "letsencrypt";
   const vm = new JetstreamVm(name, {
     workshop: cfg.workshop,
     student: cfg.student,
@@ -116,6 +124,9 @@ export function notebookStack(
     notebookCidr: cfg.notebookCidr,
     // Behind the proxy only 80 and 443 are open; the notebook's own port is published to no one.
     publicPorts: https ? [80, 443] : [cfg.notebookPort],
+    // Let's Encrypt validates HTTP-01 from unpublished, changing addresses: 80 is open to all (it
+    // serves only challenges and the redirect to HTTPS), whatever notebookCidr says.
+    worldPorts: acme ? [80] : [],
     imageRef,
     extraSshPublicKey: cfg.sshPublicKey,
   });
@@ -169,9 +180,13 @@ export function notebookStack(
     acmeCa: cfg.tls.acmeCa,
     image: cfg.tls.proxyImage,
     expectedAddress: vm.publicIp,
+    machineId: vm.instance.id,
+    // A restricted 443 cannot pass TLS-ALPN validation from the CA's addresses.
+    httpChallengeOnly: acme && cfg.notebookCidr !== openToAll,
+    dnsTimeoutMinutes: cfg.readinessTimeouts.dnsMinutes,
+    httpsTimeoutMinutes: cfg.readinessTimeouts.httpsMinutes,
     dependsOn: [vm.ready, server.container],
     deletedWith: vm.instance,
-    readinessDeps: options.httpsReadiness,
   });
   return {
     ...vmOutputs,

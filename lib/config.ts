@@ -11,7 +11,11 @@ import { version as packageVersion } from "../package.json";
 /** Config key (without the `jetstream-notebooks:` namespace) to the raw string Pulumi holds. */
 export type RawConfig = Record<string, string | undefined>;
 
-export type Target = "local" | "jetstream";
+/**
+ * `image`: the instructor's stack that only builds and pushes the image (no VM, no certificate);
+ * student stacks read its `imageRef` through `imageStack`.
+ */
+export type Target = "local" | "jetstream" | "image";
 
 /** Where the notebook image comes from: exactly one of these per stack. */
 export type ImageSource =
@@ -68,9 +72,16 @@ export interface JetstreamStackConfig extends CommonConfig {
   tls: TlsSettings;
   /** `<workshop>-<student>.<allocation>.projects.jetstream-cloud.org`, or "" without allocation. */
   hostname: string;
+  /** Minutes to wait for the DNS name, then for HTTPS (`dnsTimeoutMinutes`, `httpsTimeoutMinutes`). */
+  readinessTimeouts: { dnsMinutes: number; httpsMinutes: number };
 }
 
-export type StackConfig = LocalStackConfig | JetstreamStackConfig;
+/** The instructor's image-only stack: builds docker/ for linux/amd64 and pushes it. */
+export interface ImageStackConfig extends CommonConfig {
+  target: "image";
+}
+
+export type StackConfig = LocalStackConfig | JetstreamStackConfig | ImageStackConfig;
 
 /** Every problem found in a stack's config, one per line in `message`. */
 export class ConfigError extends Error {
@@ -108,6 +119,8 @@ export const configKeys = [
   "acmeEmail",
   "acmeCa",
   "proxyImage",
+  "dnsTimeoutMinutes",
+  "httpsTimeoutMinutes",
 ] as const;
 
 /** Keys whose values are secrets: only their presence is validated. */
@@ -124,6 +137,8 @@ export const configDefaults = {
   floatingIpPool: "public",
   notebookCidr: "0.0.0.0/0",
   notebookPort: "8888",
+  dnsTimeoutMinutes: "60",
+  httpsTimeoutMinutes: "15",
 } as const;
 
 // A DNS label: lowercase letters, digits and inner hyphens, starting with a letter.
@@ -162,8 +177,8 @@ export function parseStackConfig(
 
   const targetRaw = get("target") ?? configDefaults.target;
   let target: Target = "local";
-  if (targetRaw === "local" || targetRaw === "jetstream") target = targetRaw;
-  else bad("target", `must be "local" or "jetstream", got ${JSON.stringify(targetRaw)}`);
+  if (targetRaw === "local" || targetRaw === "jetstream" || targetRaw === "image") target = targetRaw;
+  else bad("target", `must be "local", "jetstream" or "image", got ${JSON.stringify(targetRaw)}`);
 
   const student = get("student") ?? ctx.stackName;
   if (!dnsLabel.test(student)) {
@@ -208,6 +223,12 @@ export function parseStackConfig(
   }
 
   const image = parseImageSource(get, bad, target);
+  if (target === "image" && image !== undefined && (image.kind !== "build" || !image.push)) {
+    bad(
+      "target",
+      "image builds and pushes the notebook image: set buildImage true, dockerHubUser and dockerHubToken (and no image or imageStack)",
+    );
+  }
 
   const flavorName = get("flavor") ?? configDefaults.flavor;
   const flavor = findFlavor(flavorName);
@@ -266,7 +287,8 @@ export function parseStackConfig(
   const hostname =
     namesOk && allocationOk ? jetstreamHostname(instanceName(workshop, student), allocation) : "";
   const tls = parseTlsSettings({
-    target,
+    // An image stack has no VM and so no proxy: its settings are checked as a local stack's.
+    target: target === "image" ? "local" : target,
     tls: get("tls"),
     acmeEmail: get("acmeEmail"),
     acmeCa: get("acmeCa"),
@@ -277,6 +299,29 @@ export function parseStackConfig(
     hostnameKey: "allocation",
   });
   problems.push(...tls.problems);
+  const network = get("network") ?? configDefaults.network;
+  if (
+    target === "jetstream" &&
+    tls.settings?.mode === "letsencrypt" &&
+    network !== configDefaults.network
+  ) {
+    bad(
+      "network",
+      `is ${JSON.stringify(network)}: Jetstream2 gives DNS names only to instances on ${configDefaults.network}, and [tls] letsencrypt needs one. Use ${configDefaults.network}, or set tls to self-signed or off`,
+    );
+  }
+  const minutes = (key: "dnsTimeoutMinutes" | "httpsTimeoutMinutes"): number => {
+    const text = get(key) ?? configDefaults[key];
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < 1 || n > 240) {
+      bad(key, `must be a whole number of minutes from 1 to 240, got ${JSON.stringify(text)}`);
+    }
+    return n;
+  };
+  const readinessTimeouts = {
+    dnsMinutes: minutes("dnsTimeoutMinutes"),
+    httpsMinutes: minutes("httpsTimeoutMinutes"),
+  };
 
   if (problems.length > 0 || !flavor || !image || !tls.settings) throw new ConfigError(problems);
 
@@ -289,13 +334,13 @@ export function parseStackConfig(
     notebookPort,
     warnings: tls.warnings,
   };
-  if (target === "local") return { target, ...common };
+  if (target === "local" || target === "image") return { target, ...common };
   return {
     target,
     ...common,
     expires: expires as string,
     vmImage: get("vmImage") ?? configDefaults.vmImage,
-    network: get("network") ?? configDefaults.network,
+    network,
     floatingIpPool: get("floatingIpPool") ?? configDefaults.floatingIpPool,
     sshCidr: sshCidrRaw as string,
     notebookCidr: notebookCidrRaw,
@@ -303,6 +348,7 @@ export function parseStackConfig(
     allocation,
     tls: tls.settings,
     hostname,
+    readinessTimeouts,
   };
 }
 

@@ -63,3 +63,33 @@ export function readinessScript(marker: string = readyMarker): string {
     'echo "ready: $(hostname) runs Docker $(sudo -n docker version --format "{{.Server.Version}}"), set up with $(cat "$marker")"',
   ].join("\n");
 }
+
+/**
+ * The flavor guard's create step: records `<flavor> <root disk GB>` (its stdout, kept in the
+ * stack's state) from JN_FLAVOR and JN_DISK_GB.
+ */
+export function flavorRecordScript(): string {
+  return 'printf "%s %s\\n" "$JN_FLAVOR" "$JN_DISK_GB"';
+}
+
+/**
+ * The flavor guard's update step, run before the instance is resized: refuses a flavor whose root
+ * disk is smaller than the recorded one's (Nova cannot shrink a disk, and the resize would fail
+ * halfway with the VM rebooted), naming both flavors; otherwise records the new flavor.
+ */
+export function flavorChangeScript(): string {
+  return [
+    "set -eu",
+    'previous="${PULUMI_COMMAND_STDOUT:-}"',
+    'old_flavor="${previous%% *}"',
+    'old_disk="${previous##* }"',
+    'case "$old_disk" in',
+    "  '' | *[!0-9]*) old_disk=0 ;;",
+    "esac",
+    'if [ "$JN_DISK_GB" -lt "$old_disk" ]; then',
+    '  echo "[flavor] cannot change from $old_flavor ($old_disk GB root disk) to $JN_FLAVOR ($JN_DISK_GB GB): a root disk cannot shrink. Choose a flavor with at least $old_disk GB, or export the work and replace the VM." >&2',
+    "  exit 1",
+    "fi",
+    'printf "%s %s\\n" "$JN_FLAVOR" "$JN_DISK_GB"',
+  ].join("\n");
+}

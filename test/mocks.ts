@@ -35,6 +35,8 @@ export interface Recorded {
   additionalSecretOutputs: string[];
   deleteBeforeReplace: boolean;
   retainOnDelete: boolean;
+  /** The replacementTrigger option, resolved (undefined when not given). */
+  replacementTrigger?: unknown;
 }
 
 export interface MockOptions {
@@ -123,6 +125,8 @@ function computedOutputs(
       return { exitCode: undefined, networkDatas: [] };
     case "command:remote:Command":
       return { stdout: "ready", stderr: "" };
+    case "command:local:Command":
+      return { stdout: `${name} done`, stderr: "" };
     case "pulumi:pulumi:StackReference": {
       const stackName = String(inputs.name);
       const outputs = opts.stackOutputs?.[stackName];
@@ -253,6 +257,9 @@ export async function runMocked<T>(
             additionalSecretOutputs: o.additionalSecretOutputs ?? [],
             deleteBeforeReplace: o.deleteBeforeReplace ?? false,
             retainOnDelete: o.retainOnDelete ?? false,
+            ...(o.replacementTrigger === undefined
+              ? {}
+              : { replacementTrigger: await promiseOf(pulumi.output(o.replacementTrigger)) }),
           };
         })(),
       );

@@ -1,34 +1,15 @@
 /**
  * TlsProxy under Pulumi mocks: what it declares, on which engine, with which inputs, and that its URL
- * waits for readiness. Mocks run no provider: that the declared container really serves HTTPS in
+ * waits for the readiness resources (which run lib/readinessMain.ts; test/readinessMain.test.ts runs it). Mocks run no provider: that the declared container really serves HTTPS in
  * front of the notebook is shown by test/tlsProxy.test.ts, which runs this very spec on the engine.
  */
-import { mockDigest, recordTlsProxy, type TlsProxyRecording } from "./support/tlsProxyHarness";
-
-// The readiness waits reach the network; here they are replaced by recorders, so the test can assert
-// that they are asked the right thing and that the URL comes only after them.
-const waits: { kind: string; target: Record<string, unknown> }[] = [];
-jest.mock("../lib/httpsReadiness", () => {
-  const actual =
-    jest.requireActual<typeof import("../lib/httpsReadiness")>("../lib/httpsReadiness");
-  return {
-    ...actual,
-    waitForDns: jest.fn((target: Record<string, unknown>) => {
-      waits.push({ kind: "dns", target });
-      return Promise.resolve(["192.0.2.10"]);
-    }),
-    waitForHttps: jest.fn((target: { hostname: string }) => {
-      waits.push({ kind: "https", target });
-      return Promise.resolve({
-        url: `https://${target.hostname}/api`,
-        status: 200,
-        issuer: "Let's Encrypt / E7",
-        validTo: "Jan  1 00:00:00 2099 GMT",
-        elapsedMs: 1000,
-      });
-    }),
-  };
-});
+import { createHash } from "node:crypto";
+import {
+  mockDigest,
+  recordTlsProxy,
+  type RecordedResource,
+  type TlsProxyRecording,
+} from "./support/tlsProxyHarness";
 
 const hostname = "nb-ada.abc123456.projects.jetstream-cloud.org";
 let rec: TlsProxyRecording;
@@ -41,20 +22,25 @@ beforeAll(async () => {
       hostname,
       acmeEmail: "instructor@example.edu",
       expectedAddress: "192.0.2.10",
+      machineId: "vm-1",
+      httpChallengeOnly: true,
+      dnsTimeoutMinutes: 90,
     },
     { preview: false, name: "ada-tls" },
   );
 });
 
-function only(type: string) {
-  const found = rec.resources.filter((r) => r.type === type);
+function only(type: string, name?: string) {
+  const found = rec.resources.filter((r) => r.type === type && (name === undefined || r.name === name));
   expect(found).toHaveLength(1);
   return found[0];
 }
 
-test("declares exactly one image, two volumes and one container, all children on the given engine", () => {
+test("declares one image, two volumes, one container on the given engine, and two local waits", () => {
   const types = rec.resources.map((r) => `${r.type} ${r.name}`).sort();
   expect(types).toEqual([
+    "command:local:Command ada-tls-dns",
+    "command:local:Command ada-tls-ready",
     "docker:index/container:Container ada-tls",
     "docker:index/remoteImage:RemoteImage ada-tls-image",
     "docker:index/volume:Volume ada-tls-config",
@@ -125,22 +111,62 @@ test("uploads the rendered Caddyfile for the hostname, the notebook upstream and
   ]);
 });
 
-test("waits for DNS (to the floating IP), then for a publicly trusted certificate, before the URL", () => {
-  expect(waits.map((w) => w.kind)).toEqual(["dns", "https"]);
-  expect(waits[0].target).toMatchObject({
-    hostname,
-    expectedAddress: "192.0.2.10",
-    timeoutMs: 15 * 60_000,
+test("waits for DNS at the floating IP as a resource, then starts the proxy", () => {
+  const dns = only("command:local:Command", "ada-tls-dns");
+  expect(dns.inputs).toEqual({
+    create: "npx --no-install tsx lib/readinessMain.ts",
+    environment: {
+      JN_WAIT: "dns",
+      JN_HOSTNAME: hostname,
+      JN_ADDRESS: "192.0.2.10",
+      JN_TIMEOUT_MINUTES: "90",
+    },
+    // Only a new machine, address or name runs it again: an unchanged `up` asks no DNS server.
+    triggers: ["vm-1", "192.0.2.10", hostname],
   });
-  expect(waits[1].target).toMatchObject({ hostname, check: "trusted" });
+  expect(dns.parentIsComponent).toBe(true);
+  const container = only("docker:index/container:Container");
+  // The container waits for the DNS name (its only dependency here).
+  expect(container.dependsOn).toHaveLength(1);
+});
+
+test("then HTTPS through the floating IP, triggered by the container and its Caddyfile, before the URL", () => {
+  const ready = only("command:local:Command", "ada-tls-ready");
+  const caddyfile = (
+    only("docker:index/container:Container").inputs.uploads as { content: string }[]
+  )[0].content;
+  expect(ready.inputs).toEqual({
+    create: "npx --no-install tsx lib/readinessMain.ts",
+    environment: {
+      JN_WAIT: "https",
+      JN_HOSTNAME: hostname,
+      JN_ADDRESS: "192.0.2.10",
+      JN_TIMEOUT_MINUTES: "15",
+      JN_CERTIFICATE: "trusted",
+    },
+    triggers: ["ada-tls-id", createHash("sha256").update(caddyfile).digest("hex")],
+  });
   expect(rec.outputs.url).toBe(`https://${hostname}/`);
+});
+
+test("a restricted 443: HTTP-01 only in the Caddyfile", () => {
+  const uploads = only("docker:index/container:Container").inputs.uploads as { content: string }[];
+  expect(uploads[0].content).toContain("\t\tdisable_tlsalpn_challenge\n");
+});
+
+test("carries the machine id: a replaced VM gets a new image pull, volumes and container", () => {
+  expect(only("docker:index/remoteImage:RemoteImage").inputs.triggers).toEqual({ machine: "vm-1" });
+  expect(only("docker:index/container:Container").inputs.labels).toEqual([
+    { label: "org.jetstream-notebooks.machine", value: "vm-1" },
+  ]);
+  const volumes = rec.resources.filter((r: RecordedResource) => r.type === "docker:index/volume:Volume");
+  expect(volumes.map((v) => v.replacementTrigger)).toEqual(["vm-1", "vm-1"]);
 });
 
 describe("self-signed, with a digest-pinned image, in preview", () => {
   const pinned = `caddy@sha256:${"12".repeat(32)}`;
   let selfSigned: TlsProxyRecording;
   beforeAll(async () => {
-    waits.length = 0;
     selfSigned = await recordTlsProxy(
       {
         network: "nb-net",
@@ -170,9 +196,10 @@ describe("self-signed, with a digest-pinned image, in preview", () => {
     expect(content).not.toContain("email");
   });
 
-  test("a preview waits for nothing", () => {
-    expect(waits).toEqual([]);
-    expect(selfSigned.outputs.url).toBe("https://nb-bob.abc123456.projects.jetstream-cloud.org/");
+  test("a preview runs no wait and leaves the URL unknown", () => {
+    expect(selfSigned.outputs.url).toBeUndefined();
+    const ready = selfSigned.resources.find((r) => r.name === "bob-tls-ready");
+    expect((ready?.inputs.environment as Record<string, string>).JN_CERTIFICATE).toBe("names-host");
   });
 });
 
@@ -180,7 +207,6 @@ describe("on a VM: ordering after the readiness gate, deleted with the VM", () =
   let onVm: TlsProxyRecording;
   const stand: { gate?: unknown; vm?: unknown } = {};
   beforeAll(async () => {
-    waits.length = 0;
     onVm = await recordTlsProxy(
       (docker) => {
         // Any resources will do as the gate and the VM here; the proxy only orders against them.
@@ -211,8 +237,25 @@ describe("on a VM: ordering after the readiness gate, deleted with the VM", () =
       "cy-tls-image",
     ]);
     for (const r of children) {
-      expect(r.dependsOn).toEqual([stand.gate]);
+      if (r.name === "cy-tls") {
+        // The container also waits for the DNS name.
+        expect(r.dependsOn).toEqual([stand.gate, expect.anything()]);
+      } else {
+        expect(r.dependsOn).toEqual([stand.gate]);
+      }
       expect(r.deletedWith).toBe(stand.vm);
     }
+  });
+});
+
+describe("a preview of a new VM, whose engine cannot be asked for the tag's digest", () => {
+  test("leaves the proxy image unknown instead of caddy@undefined", async () => {
+    const preview = await recordTlsProxy(
+      { network: "nb-net", upstreamHost: "notebook", hostname },
+      { preview: true, name: "dee-tls", registryDigest: null },
+    );
+    expect(preview.outputs.imageRef).toBeUndefined();
+    const image = preview.resources.find((r) => r.type === "docker:index/remoteImage:RemoteImage");
+    expect(JSON.stringify(image?.inputs)).not.toContain("undefined");
   });
 });

@@ -22,6 +22,7 @@ export interface RecordedResource {
   deleteBeforeReplace?: boolean;
   deletedWith?: pulumi.Resource;
   dependsOn?: pulumi.CustomResourceOptions["dependsOn"];
+  replacementTrigger?: pulumi.CustomResourceOptions["replacementTrigger"];
 }
 
 export interface RecordedCall {
@@ -31,6 +32,13 @@ export interface RecordedCall {
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
+}
+
+/** The value, or undefined while it is unknown (a preview's computed values). */
+export async function knownValueOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
+  // `isKnown` is internal on Output but part of its runtime shape since Pulumi 1.0.
+  const known = await (output as unknown as { isKnown: Promise<boolean> }).isKnown;
+  return known ? promiseOf(output) : undefined;
 }
 
 /** Computed outputs a type really has, on top of its inputs. */
@@ -50,6 +58,8 @@ function mockState(
       };
     case "docker:index/container:Container":
       return { ...inputs, name: inputs.name ?? `${name}-7e1b3d0`, exitCode: 0 };
+    case "command:local:Command":
+      return { ...inputs, stdout: `${name} passed`, stderr: "" };
     default:
       return inputs;
   }
@@ -58,7 +68,13 @@ function mockState(
 export interface TlsProxyRecording {
   resources: RecordedResource[];
   calls: RecordedCall[];
-  outputs: { url: string; imageRef: string; containerName: string; dataVolumeName: string };
+  /** Undefined where unknown (in a preview). */
+  outputs: {
+    url?: string;
+    imageRef?: string;
+    containerName?: string;
+    dataVolumeName?: string;
+  };
 }
 
 /**
@@ -70,7 +86,12 @@ export async function recordTlsProxy(
   args:
     | Omit<TlsProxyArgs, "provider">
     | ((docker: typeof import("@pulumi/docker")) => Omit<TlsProxyArgs, "provider">),
-  opts: { preview: boolean; name?: string },
+  opts: {
+    preview: boolean;
+    name?: string;
+    /** What the registry lookup answers; null: no digest, as from an engine not created yet. */
+    registryDigest?: string | null;
+  },
 ): Promise<TlsProxyRecording> {
   const resources: RecordedResource[] = [];
   const calls: RecordedCall[] = [];
@@ -83,6 +104,7 @@ export async function recordTlsProxy(
       | "deleteBeforeReplace"
       | "deletedWith"
       | "dependsOn"
+      | "replacementTrigger"
     >
   >();
   await pulumi.runtime.setMocks(
@@ -90,13 +112,18 @@ export async function recordTlsProxy(
       newResource(a: pulumi.runtime.MockResourceArgs) {
         const state = mockState(a.type, a.name, a.inputs as Record<string, unknown>);
         resources.push({ type: a.type, name: a.name, inputs: a.inputs as Record<string, unknown> });
+        // A preview creates nothing: commands have not run, so they have no output yet.
+        if (opts.preview && a.type === "command:local:Command") {
+          return { id: undefined, state: a.inputs as Record<string, unknown> };
+        }
         return { id: `${a.name}-id`, state };
       },
       call(a: pulumi.runtime.MockCallArgs) {
         calls.push({ token: a.token, inputs: a.inputs as Record<string, unknown> });
         if (a.token === "docker:index/getRegistryImage:getRegistryImage") {
           const name = (a.inputs as { name: string }).name;
-          return { id: name, name, sha256Digest: mockDigest };
+          const digest = opts.registryDigest === undefined ? mockDigest : opts.registryDigest;
+          return { id: name, name, ...(digest === null ? {} : { sha256Digest: digest }) };
         }
         throw new Error(`Mock not implemented: ${a.token}`);
       },
@@ -130,13 +157,14 @@ export async function recordTlsProxy(
         : {}),
       ...(o.deletedWith !== undefined ? { deletedWith: o.deletedWith } : {}),
       ...(o.dependsOn !== undefined ? { dependsOn: o.dependsOn } : {}),
+      ...(o.replacementTrigger !== undefined ? { replacementTrigger: o.replacementTrigger } : {}),
     });
   }
   const outputs = {
-    url: await promiseOf(proxy.url),
-    imageRef: await promiseOf(proxy.imageRef),
-    containerName: await promiseOf(proxy.containerName),
-    dataVolumeName: await promiseOf(proxy.dataVolumeName),
+    url: await knownValueOf(proxy.url),
+    imageRef: await knownValueOf(proxy.imageRef),
+    containerName: await knownValueOf(proxy.containerName),
+    dataVolumeName: await knownValueOf(proxy.dataVolumeName),
   };
   return {
     resources: resources.map((r) => ({ ...r, ...(options.get(`${r.type}::${r.name}`) ?? {}) })),
