@@ -5,6 +5,7 @@
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig, secretConfigKeys, type RawConfig } from "./lib/config";
+import { agentAnswers, environmentProblems } from "./lib/environment";
 import { gitInfo } from "./lib/gitInfo";
 import { notebookStack } from "./program";
 
@@ -37,6 +38,12 @@ function loadConfig() {
 }
 
 const cfg = loadConfig();
+const environment = environmentProblems(cfg.target, process.env, agentAnswers);
+if (environment.length > 0) {
+  throw new pulumi.RunError(
+    `This machine's environment would misdirect the stack:\n${environment.map((p) => `  ${p}`).join("\n")}`,
+  );
+}
 // Accepted settings that deserve attention (tls off, a self-signed certificate, the staging CA):
 // shown on every preview and up, not only once.
 for (const warning of cfg.warnings) void pulumi.log.warn(warning);

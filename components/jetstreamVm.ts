@@ -175,7 +175,8 @@ export class JetstreamVm extends pulumi.ComponentResource {
     // A resize to a smaller root disk is refused before the instance is touched: the guard
     // remembers the flavor it last saw (its stdout) and compares.
     const disk = findFlavor(args.flavor)?.diskGb;
-    if (disk === undefined) throw new Error(`[flavor] unknown flavor ${JSON.stringify(args.flavor)}`);
+    if (disk === undefined)
+      throw new Error(`[flavor] unknown flavor ${JSON.stringify(args.flavor)}`);
     const flavorGuard = new command.local.Command(
       `${name}-flavor`,
       {

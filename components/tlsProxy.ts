@@ -208,7 +208,9 @@ export class TlsProxy extends pulumi.ComponentResource {
           upstream: { host: upstreamHost, port: upstreamPort },
           ...(tlsMode === "letsencrypt" && acmeEmail ? { acmeEmail } : {}),
           ...(tlsMode === "letsencrypt" && acmeCa ? { acmeCa } : {}),
-          ...(tlsMode === "letsencrypt" && args.httpChallengeOnly ? { httpChallengeOnly: true } : {}),
+          ...(tlsMode === "letsencrypt" && args.httpChallengeOnly
+            ? { httpChallengeOnly: true }
+            : {}),
         }),
       );
 

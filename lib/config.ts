@@ -177,7 +177,8 @@ export function parseStackConfig(
 
   const targetRaw = get("target") ?? configDefaults.target;
   let target: Target = "local";
-  if (targetRaw === "local" || targetRaw === "jetstream" || targetRaw === "image") target = targetRaw;
+  if (targetRaw === "local" || targetRaw === "jetstream" || targetRaw === "image")
+    target = targetRaw;
   else bad("target", `must be "local", "jetstream" or "image", got ${JSON.stringify(targetRaw)}`);
 
   const student = get("student") ?? ctx.stackName;

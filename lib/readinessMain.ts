@@ -77,7 +77,10 @@ export function readinessRequestFromEnv(env: NodeJS.ProcessEnv): ReadinessReques
 }
 
 /** Runs one wait; returns the line to print on success. Throws {@link ReadinessTimeoutError}. */
-export async function runReadiness(request: ReadinessRequest, deps: ReadinessDeps): Promise<string> {
+export async function runReadiness(
+  request: ReadinessRequest,
+  deps: ReadinessDeps,
+): Promise<string> {
   if (request.wait === "dns") {
     const addresses = await waitForDns(
       {
@@ -94,9 +97,7 @@ export async function runReadiness(request: ReadinessRequest, deps: ReadinessDep
       hostname: request.hostname,
       check: request.check,
       timeoutMs: request.timeoutMs,
-      ...(request.address !== undefined
-        ? { connectTo: { host: request.address, port: 443 } }
-        : {}),
+      ...(request.address !== undefined ? { connectTo: { host: request.address, port: 443 } } : {}),
     },
     deps,
   );

@@ -61,6 +61,9 @@ function writePrivate(file: string, content: string): void {
  */
 export function sshOptions(files: SshIdentityFiles): string[] {
   return [
+    // No config file: a Host block in ~/.ssh/config (ProxyJump, HostName) could redirect it.
+    "-F",
+    "none",
     "-i",
     files.keyFile,
     "-o",

@@ -67,6 +67,11 @@ export function isKnown<T>(output: pulumi.Output<T>): Promise<boolean> {
   return (output as unknown as { isKnown: Promise<boolean> }).isKnown;
 }
 
+/** The value, or "<unknown>" in a preview that does not know it yet. */
+async function knownOrMarker<T>(output: pulumi.Output<T>): Promise<T | "<unknown>"> {
+  return (await isKnown(output)) ? promiseOf(output) : "<unknown>";
+}
+
 export function isSecret<T>(output: pulumi.Output<T>): Promise<boolean> {
   return pulumi.isSecret(output);
 }
@@ -259,7 +264,7 @@ export async function runMocked<T>(
             retainOnDelete: o.retainOnDelete ?? false,
             ...(o.replacementTrigger === undefined
               ? {}
-              : { replacementTrigger: await promiseOf(pulumi.output(o.replacementTrigger)) }),
+              : { replacementTrigger: await knownOrMarker(pulumi.output(o.replacementTrigger)) }),
           };
         })(),
       );

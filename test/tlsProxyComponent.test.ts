@@ -31,7 +31,9 @@ beforeAll(async () => {
 });
 
 function only(type: string, name?: string) {
-  const found = rec.resources.filter((r) => r.type === type && (name === undefined || r.name === name));
+  const found = rec.resources.filter(
+    (r) => r.type === type && (name === undefined || r.name === name),
+  );
   expect(found).toHaveLength(1);
   return found[0];
 }
@@ -159,7 +161,9 @@ test("carries the machine id: a replaced VM gets a new image pull, volumes and c
   expect(only("docker:index/container:Container").inputs.labels).toEqual([
     { label: "org.jetstream-notebooks.machine", value: "vm-1" },
   ]);
-  const volumes = rec.resources.filter((r: RecordedResource) => r.type === "docker:index/volume:Volume");
+  const volumes = rec.resources.filter(
+    (r: RecordedResource) => r.type === "docker:index/volume:Volume",
+  );
   expect(volumes.map((v) => v.replacementTrigger)).toEqual(["vm-1", "vm-1"]);
 });
 
