@@ -64,3 +64,4 @@ export const student = outputs.student;
 export const workshop = outputs.workshop;
 export const expires = outputs.expires;
 export const target = outputs.target;
+export const securityGroupId = outputs.securityGroupId;

@@ -3,7 +3,13 @@
  * validates config and calls this; the mock tests, the benchmark and the workshop CLI call it too.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { JetstreamVm, JupyterImage, NotebookServer, TlsProxy } from "./components";
+import {
+  JetstreamVm,
+  JupyterImage,
+  NotebookServer,
+  TlsProxy,
+  WorkshopSecurityGroup,
+} from "./components";
 import { networkAlias, containerPort } from "./components/notebookServer";
 import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
 import { containerLimits } from "./lib/limits";
@@ -35,6 +41,8 @@ export interface NotebookStackOutputs {
   imageRef: pulumi.Output<string>;
   /** The stack's SSH private key for the VM (a secret); "" for the local target. */
   sshPrivateKey: pulumi.Output<string>;
+  /** The workshop's security group an image stack owns, for student stacks to share; else "". */
+  securityGroupId: pulumi.Output<string>;
   student: string;
   workshop: string;
   expires: string;
@@ -59,7 +67,14 @@ export function notebookStack(
     "org.jetstream-notebooks.workshop": cfg.workshop,
     "org.jetstream-notebooks.student": cfg.student,
   };
-  const imageRef = resolveImage(name, cfg.image, options);
+  // The instructor's stack, when the image comes from it: it may also hand over the workshop's
+  // security group.
+  const imageStackName = cfg.image.kind === "stack" ? cfg.image.stack : undefined;
+  const imageStack =
+    imageStackName !== undefined
+      ? new pulumi.StackReference(`${name}-image-stack`, { name: imageStackName })
+      : undefined;
+  const imageRef = resolveImage(name, cfg.image, options, imageStack);
   // A locally built image is already on the engine, by id; every other source is a registry digest.
   const pull = cfg.image.kind !== "build" || cfg.image.push !== undefined;
   const limits = containerLimits(cfg.flavor);
@@ -69,12 +84,21 @@ export function notebookStack(
     expires: cfg.expires ?? "",
     target: cfg.target,
     imageRef,
+    securityGroupId: pulumi.output(""),
   };
 
   if (cfg.target === "image") {
-    // The instructor's image stack: the build and push only, no VM, address or certificate.
+    // The instructor's image stack: the build and push, and the workshop's security group when
+    // sshCidr is set; no VM, address or certificate.
+    const group = cfg.securityGroup
+      ? new WorkshopSecurityGroup(`${cfg.workshop}-workshop`, {
+          workshop: cfg.workshop,
+          ...cfg.securityGroup,
+        })
+      : undefined;
     return {
       ...common,
+      securityGroupId: group ? group.securityGroupId : pulumi.output(""),
       notebookUrl: pulumi.secret(""),
       publicIp: pulumi.output(""),
       hostname: pulumi.output(""),
@@ -129,6 +153,13 @@ export function notebookStack(
     worldPorts: acme ? [80] : [],
     imageRef,
     extraSshPublicKey: cfg.sshPublicKey,
+    // Behind HTTPS, students of an instructor's stack share its workshop group.
+    securityGroupId:
+      imageStack !== undefined && acme
+        ? imageStack
+            .requireOutput("securityGroupId")
+            .apply((value: unknown) => checkStackSecurityGroup(value, imageStackName))
+        : undefined,
   });
   const engine = {
     host: vm.publicIp,
@@ -207,16 +238,27 @@ export function checkStackImageRef(value: unknown, stack: string): string {
   return value;
 }
 
+/** The workshop's security group another stack hands over. */
+export function checkStackSecurityGroup(value: unknown, stack: string | undefined): string {
+  if (typeof value !== "string" || value === "") {
+    throw new Error(
+      `[imageStack] stack ${JSON.stringify(stack)} has no securityGroupId: set sshCidr (and notebookCidr) on it and run pulumi up there, so every student's VM shares the workshop's security group`,
+    );
+  }
+  return value;
+}
+
 function resolveImage(
   name: string,
   source: ImageSource,
   options: ProgramOptions,
+  ref: pulumi.StackReference | undefined,
 ): pulumi.Output<string> {
   switch (source.kind) {
     case "ref":
       return pulumi.output(source.ref);
     case "stack": {
-      const ref = new pulumi.StackReference(`${name}-image-stack`, { name: source.stack });
+      if (ref === undefined) throw new Error("the image stack's reference is missing");
       return ref
         .requireOutput("imageRef")
         .apply((value: unknown) => checkStackImageRef(value, source.stack));

@@ -40,6 +40,12 @@ export interface JetstreamVmArgs {
    * Let's Encrypt's HTTP-01 validation, which comes from unpublished addresses. Default none.
    */
   worldPorts?: number[];
+  /**
+   * A security group to use instead of the VM's own: the workshop's, shared by every student (see
+   * WorkshopSecurityGroup). Then `sshCidr`, `notebookCidr`, `publicPorts` and `worldPorts` are
+   * that group's business and unused here.
+   */
+  securityGroupId?: pulumi.Input<string>;
   /** The digest-pinned image the VM pulls while it boots. */
   imageRef: pulumi.Input<string>;
   /**
@@ -98,45 +104,10 @@ export class JetstreamVm extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const secGroup = new openstack.networking.SecGroup(
-      `${name}-sg`,
-      {
-        name,
-        description: pulumi.interpolate`jetstream-notebooks ${args.workshop}/${args.student}: SSH and the notebook`,
-      },
-      { parent: this },
-    );
-    // The group keeps Neutron's default egress rules: the VM pulls images and packages.
-    new openstack.networking.SecGroupRule(
-      `${name}-ssh`,
-      {
-        securityGroupId: secGroup.id,
-        direction: "ingress",
-        ethertype: "IPv4",
-        protocol: "tcp",
-        portRangeMin: 22,
-        portRangeMax: 22,
-        remoteIpPrefix: args.sshCidr,
-        description: "SSH from the instructor",
-      },
-      { parent: this },
-    );
-    for (const port of args.publicPorts) {
-      new openstack.networking.SecGroupRule(
-        `${name}-port-${port}`,
-        {
-          securityGroupId: secGroup.id,
-          direction: "ingress",
-          ethertype: "IPv4",
-          protocol: "tcp",
-          portRangeMin: port,
-          portRangeMax: port,
-          remoteIpPrefix: (args.worldPorts ?? []).includes(port) ? "0.0.0.0/0" : args.notebookCidr,
-          description: port === 80 ? "ACME HTTP-01 and the redirect to HTTPS" : "The notebook",
-        },
-        { parent: this },
-      );
-    }
+    const securityGroupId =
+      args.securityGroupId !== undefined
+        ? pulumi.output(args.securityGroupId)
+        : this.ownSecurityGroup(name, args);
 
     const network = openstack.networking.getNetworkOutput({ name: args.network }, { parent: this });
     // An explicit port carries the security group and is what the floating IP attaches to, so
@@ -146,7 +117,7 @@ export class JetstreamVm extends pulumi.ComponentResource {
       {
         name,
         networkId: network.id,
-        securityGroupIds: [secGroup.id],
+        securityGroupIds: [securityGroupId],
         adminStateUp: true,
       },
       { parent: this },
@@ -264,5 +235,50 @@ export class JetstreamVm extends pulumi.ComponentResource {
       hostPublicKey: this.hostPublicKey,
       user: this.user,
     });
+  }
+
+  /** The VM's own group: SSH from `sshCidr`, `publicPorts` from `notebookCidr` (or the world). */
+  private ownSecurityGroup(name: string, args: JetstreamVmArgs): pulumi.Output<string> {
+    const secGroup = new openstack.networking.SecGroup(
+      `${name}-sg`,
+      {
+        name,
+        description: pulumi.interpolate`jetstream-notebooks ${args.workshop}/${args.student}: SSH and the notebook`,
+      },
+      { parent: this },
+    );
+    // The group keeps Neutron's default egress rules: the VM pulls images and packages.
+    new openstack.networking.SecGroupRule(
+      `${name}-ssh`,
+      {
+        securityGroupId: secGroup.id,
+        direction: "ingress",
+        ethertype: "IPv4",
+        protocol: "tcp",
+        portRangeMin: 22,
+        portRangeMax: 22,
+        remoteIpPrefix: args.sshCidr,
+        description: "SSH from the instructor",
+      },
+      { parent: this },
+    );
+    for (const port of args.publicPorts) {
+      new openstack.networking.SecGroupRule(
+        `${name}-port-${port}`,
+        {
+          securityGroupId: secGroup.id,
+          direction: "ingress",
+          ethertype: "IPv4",
+          protocol: "tcp",
+          portRangeMin: port,
+          portRangeMax: port,
+          remoteIpPrefix: (args.worldPorts ?? []).includes(port) ? "0.0.0.0/0" : args.notebookCidr,
+          description: port === 80 ? "ACME HTTP-01 and the redirect to HTTPS" : "The notebook",
+        },
+        { parent: this },
+      );
+    }
+
+    return secGroup.id;
   }
 }

@@ -79,6 +79,11 @@ export interface JetstreamStackConfig extends CommonConfig {
 /** The instructor's image-only stack: builds docker/ for linux/amd64 and pushes it. */
 export interface ImageStackConfig extends CommonConfig {
   target: "image";
+  /**
+   * With `sshCidr` set, the stack also owns the workshop's security group (SSH from `sshCidr`, 80
+   * from all, 443 from `notebookCidr`), which student stacks behind HTTPS share through imageStack.
+   */
+  securityGroup?: { sshCidr: string; notebookCidr: string };
 }
 
 export type StackConfig = LocalStackConfig | JetstreamStackConfig | ImageStackConfig;
@@ -263,6 +268,10 @@ export function parseStackConfig(
       checkCidr(sshCidrRaw, "sshCidr", bad);
     }
     checkCidr(notebookCidrRaw, "notebookCidr", bad);
+  } else if (target === "image" && sshCidrRaw !== undefined) {
+    // The instructor's stack with sshCidr also owns the workshop's security group.
+    checkCidr(sshCidrRaw, "sshCidr", bad);
+    checkCidr(notebookCidrRaw, "notebookCidr", bad);
   }
 
   const keyRaw = get("sshPublicKey");
@@ -335,7 +344,16 @@ export function parseStackConfig(
     notebookPort,
     warnings: tls.warnings,
   };
-  if (target === "local" || target === "image") return { target, ...common };
+  if (target === "local") return { target, ...common };
+  if (target === "image") {
+    return {
+      target,
+      ...common,
+      ...(sshCidrRaw !== undefined
+        ? { securityGroup: { sshCidr: sshCidrRaw, notebookCidr: notebookCidrRaw } }
+        : {}),
+    };
+  }
   return {
     target,
     ...common,

@@ -93,7 +93,10 @@ test.each(stacks.map((s) => [`${s.document}:${s.line} ${s.stack}`, s] as const))
             doc.config.dockerHubToken === undefined ? undefined : pulumiSdk.secret("dckr_pat_x"),
         });
       },
-      { stack: doc.stack, stackOutputs: { instructor: { imageRef } } },
+      {
+        stack: doc.stack,
+        stackOutputs: { instructor: { imageRef, securityGroupId: "sg-workshop" } },
+      },
     );
     expect(run.resources.length).toBeGreaterThan(0);
   },
@@ -118,5 +121,10 @@ test("the instructor's stack builds and pushes without a VM, an address or a cer
   expect(run.resources.map((r) => r.type).sort()).toEqual([
     "docker:index/image:Image",
     "jetstream-notebooks:image:JupyterImage",
+    "jetstream-notebooks:vm:WorkshopSecurityGroup",
+    "openstack:networking/secGroup:SecGroup",
+    "openstack:networking/secGroupRule:SecGroupRule",
+    "openstack:networking/secGroupRule:SecGroupRule",
+    "openstack:networking/secGroupRule:SecGroupRule",
   ]);
 });

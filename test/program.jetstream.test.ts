@@ -636,6 +636,50 @@ describe("jetstream variants", () => {
     expect(await promiseOf(run.result.imageRef)).toBe(imageRef);
   });
 
+  test("behind HTTPS, shares the workshop's security group from the instructor's stack", async () => {
+    const run = await program(
+      { ...student, image: undefined, imageStack: "instructor" },
+      { stackOutputs: { instructor: { imageRef, securityGroupId: "sg-workshop" } } },
+    );
+    expect(run.resources.filter((r) => r.type === T.sg || r.type === T.rule)).toEqual([]);
+    expect(only(run.resources, T.port).inputs.securityGroupIds).toEqual(["sg-workshop"]);
+  });
+
+  test("refuses an instructor stack without the workshop's security group, naming the fix", async () => {
+    const { checkStackSecurityGroup } = await import("../program");
+    expect(() => checkStackSecurityGroup(undefined, "instructor")).toThrow(
+      "[imageStack] stack \"instructor\" has no securityGroupId: set sshCidr (and notebookCidr) on it and run pulumi up there, so every student's VM shares the workshop's security group",
+    );
+    expect(checkStackSecurityGroup("sg-1", "instructor")).toBe("sg-1");
+  });
+
+  test("the instructor's image stack owns the workshop's group: SSH, 80 from all, 443 from notebookCidr", async () => {
+    const run = await program(
+      {
+        target: "image",
+        workshop: "hpc",
+        buildImage: "true",
+        dockerHubUser: "instructor",
+        dockerHubToken: "[secret]",
+        sshCidr: "203.0.113.7/32",
+        notebookCidr: "192.0.2.0/24",
+      },
+      { dockerHubToken: "dckr_pat_example" },
+    );
+    expect(only(run.resources, T.sg).inputs.name).toBe("hpc-notebooks");
+    expect(
+      run.resources
+        .filter((r) => r.type === T.rule)
+        .map((r) => [r.name, r.inputs.portRangeMin, r.inputs.remoteIpPrefix]),
+    ).toEqual([
+      ["hpc-workshop-ssh", 22, "203.0.113.7/32"],
+      ["hpc-workshop-port-80", 80, "0.0.0.0/0"],
+      ["hpc-workshop-port-443", 443, "192.0.2.0/24"],
+    ]);
+    expect(run.resources.filter((r) => r.type === T.instance)).toEqual([]);
+    expect(await promiseOf(run.result.securityGroupId)).toMatch(/^hpc-workshop-sg-id-/);
+  });
+
   test("refuses an instructor stack whose imageRef is not pinned by digest", async () => {
     // Checked inside the apply that hands the reference on (a failed apply fails the deployment).
     const { checkStackImageRef } = await import("../program");
