@@ -18,13 +18,37 @@ import { readyMarker } from "./cloudInit";
 /** How long the gate waits for cloud-init before giving up (first boots pull a 1 GB image). */
 export const cloudInitTimeoutSeconds = 25 * 60;
 
-/** The script; `marker` is the setup's completion marker (a parameter so tests can move it). */
-export function readinessScript(marker: string = readyMarker): string {
+/**
+ * How often the gate says it is still waiting: `cloud-init status --wait` prints nothing for up to
+ * 25 minutes, and the SSH session carries no keepalives, so a silent `pulumi up` looks hung.
+ */
+export const gateProgressSeconds = 60;
+
+/**
+ * The script; `marker` is the setup's completion marker and `progressSeconds` the interval of its
+ * progress lines (parameters so tests can move them).
+ */
+export function readinessScript(
+  marker: string = readyMarker,
+  progressSeconds: number = gateProgressSeconds,
+): string {
   return [
     "set -u",
     `marker='${marker}'`,
     "status=0",
+    // A ticker in the background; one-second sleeps so that killing it leaves no sleep behind
+    // holding the session's output open.
+    "(",
+    "  elapsed=0",
+    "  while :; do",
+    `    for _ in $(seq 1 ${progressSeconds}); do sleep 1; done`,
+    `    elapsed=$((elapsed + ${progressSeconds}))`,
+    '    echo "still waiting for cloud-init on $(hostname) (${elapsed} s): $(cloud-init status 2>/dev/null | tr -s "\n" " ")"',
+    "  done",
+    ") &",
+    "ticker=$!",
     `timeout ${cloudInitTimeoutSeconds} cloud-init status --wait >/dev/null || status=$?`,
+    'kill "$ticker" 2>/dev/null || true',
     "details() {",
     "  cloud-init status --long >&2 || true",
     "  sudo tail -n 40 /var/log/cloud-init-output.log >&2 || true",

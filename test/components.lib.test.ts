@@ -85,6 +85,7 @@ describe("writeSshIdentity", () => {
       files.keyFile,
     );
     expect(sshOptions(files)).toContain(`UserKnownHostsFile=${files.knownHostsFile}`);
+    expect(sshOptions(files).slice(0, 2)).toEqual(["-F", "none"]);
   });
 
   test("refuses a shared folder others can write to (a planted folder in /tmp)", () => {
@@ -95,6 +96,16 @@ describe("writeSshIdentity", () => {
     expect(() => writeSshIdentity(args, base)).toThrow(
       "must be a directory owned by this user with mode 0700",
     );
+  });
+
+  test("on Windows, where modes are not POSIX, relies on the per-user temp folder's ACL", () => {
+    const uid = process.getuid?.() ?? 0;
+    // What Node reports for any folder on Windows.
+    const folder = path.join(base, `jetstream-notebooks-ssh-${uid}`);
+    fs.mkdirSync(folder, { mode: 0o777 });
+    fs.chmodSync(folder, 0o777);
+    expect(() => writeSshIdentity(args, base, "linux")).toThrow("with mode 0700");
+    expect(writeSshIdentity(args, base, "win32").keyFile.startsWith(folder)).toBe(true);
   });
 
   test("refuses a symlink in place of the folder", () => {
