@@ -13,6 +13,7 @@ import {
 import { networkAlias, containerPort } from "./components/notebookServer";
 import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
 import { containerLimits } from "./lib/limits";
+import { isDigestPinned } from "./lib/rules/imageRef";
 import { httpsNotebookUrl, notebookUrl, sshCommand } from "./lib/urls";
 
 export interface ProgramOptions {
@@ -50,7 +51,6 @@ export interface NotebookStackOutputs {
 }
 
 const openToAll = "0.0.0.0/0";
-const digestRef = /^[a-z0-9]+([._/:-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
 
 /** The file name the docs tell a person to save the `sshPrivateKey` output as. */
 export function sshKeyFileName(cfg: StackConfig): string {
@@ -230,7 +230,7 @@ export function notebookStack(
 
 /** The image another stack hands over, refused unless pinned by digest. */
 export function checkStackImageRef(value: unknown, stack: string): string {
-  if (typeof value !== "string" || !digestRef.test(value)) {
+  if (typeof value !== "string" || !isDigestPinned(value)) {
     throw new Error(
       `[imageStack] stack "${stack}" must output imageRef pinned by digest (repo@sha256:...), got ${JSON.stringify(value)}`,
     );

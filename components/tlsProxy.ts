@@ -8,8 +8,10 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { type ProxyTlsMode, renderCaddyfile } from "../lib/caddyfile";
+import { imageRepository, isDigestPinned } from "../lib/rules/imageRef";
+import { jupyterPort } from "../lib/rules/stack";
 import { readinessEnv } from "../lib/readinessMain";
-import { defaultProxyImage, letsEncryptProductionCa } from "../lib/tlsSettings";
+import { defaultProxyImage, isPubliclyTrusted } from "../lib/tlsSettings";
 
 /**
  * How the readiness resources run lib/readinessMain.ts: relative to the project's root, where
@@ -91,14 +93,6 @@ export interface TlsProxyArgs {
   deletedWith?: pulumi.Resource;
 }
 
-/** `caddy:2.11.4` -> `caddy`; `registry:5000/a/b:1` -> `registry:5000/a/b`. */
-export function imageRepository(reference: string): string {
-  const withoutDigest = reference.split("@")[0];
-  const lastSlash = withoutDigest.lastIndexOf("/");
-  const lastColon = withoutDigest.lastIndexOf(":");
-  return lastColon > lastSlash ? withoutDigest.slice(0, lastColon) : withoutDigest;
-}
-
 /**
  * `repository@digest` from a tag's registry answer; unknown (in a preview of an engine that does not
  * exist yet) when the answer has no digest.
@@ -146,7 +140,7 @@ export class TlsProxy extends pulumi.ComponentResource {
     this.imageRef = pulumi
       .output(args.image ?? defaultProxyImage)
       .apply((reference) =>
-        reference.includes("@sha256:")
+        isDigestPinned(reference)
           ? pulumi.output(reference)
           : docker
               .getRegistryImageOutput({ name: reference }, { parent: this, provider })
@@ -197,7 +191,7 @@ export class TlsProxy extends pulumi.ComponentResource {
         args.hostname,
         mode,
         args.upstreamHost,
-        args.upstreamPort ?? 8888,
+        args.upstreamPort ?? jupyterPort,
         args.acmeEmail,
         args.acmeCa,
       ])
@@ -257,9 +251,7 @@ export class TlsProxy extends pulumi.ComponentResource {
     const trusted = pulumi
       .all([mode, args.acmeCa])
       .apply(([tlsMode, acmeCa]) =>
-        tlsMode === "letsencrypt" && (!acmeCa || acmeCa === letsEncryptProductionCa)
-          ? "trusted"
-          : "names-host",
+        isPubliclyTrusted(tlsMode, acmeCa || undefined) ? "trusted" : "names-host",
       );
     const httpsWait = new command.local.Command(
       `${name}-ready`,

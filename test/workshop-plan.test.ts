@@ -1,16 +1,10 @@
 /**
- * Settings validation, the per-student check through the stack's own parseStackConfig, the plan's
- * quota and SU report, and the CLI's exit codes for bad input (run as a real process).
+ * Settings validation, the per-student check through the stack's own parseStackConfig, and the
+ * plan's quota and SU report. The command's exit codes are in workshopCli.test.ts.
  */
-import { execFile } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { promisify } from "node:util";
 import { plan, validateStudents } from "../workshop/plan";
 import type { QuotaSource } from "../workshop/quota";
 import { parseSettings, SettingsError, type WorkshopSettings } from "../workshop/settings";
-import { repoRoot } from "./support/docker";
 
 const base = {
   workshop: "intro",
@@ -161,63 +155,38 @@ describe("plan", () => {
   });
 });
 
-describe("the workshop command", () => {
-  const run = promisify(execFile);
-  let dir = "";
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-cli-"));
-    fs.writeFileSync(
-      path.join(dir, "workshop.yaml"),
-      Object.entries(base)
-        .map(([k, v]) => `${k}: "${v}"`)
-        .join("\n"),
-    );
-    fs.writeFileSync(path.join(dir, "bad.csv"), "id\nada\nAda\n");
-    fs.writeFileSync(path.join(dir, "roster.csv"), "id\nada\nbob\n");
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+describe("planWarnings", () => {
+  const shared = parseSettings(
+    { ...base, sshCidr: "203.0.113.7/32", image: `docker.io/x/y@sha256:${"0".repeat(64)}` },
+    file,
+  );
 
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const r = await run(
-        path.join(repoRoot, "node_modules", ".bin", "tsx"),
-        [path.join(repoRoot, "workshop", "cli.ts"), ...args],
-        {
-          cwd: dir,
-          env: { ...process.env, OS_AUTH_URL: "", PULUMI_BACKEND_URL: `file://${dir}/state` },
-        },
-      );
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (e) {
-      const err = e as { code: number; stdout: string; stderr: string };
-      return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-    }
-  }
-
-  test("a bad roster exits 2 and names the line", async () => {
-    const r = await cli(["up", "--roster", "bad.csv"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('line 3: id "Ada" is not DNS-safe');
-    expect(r.stderr).toContain("nothing was created");
+  test("the stack's own warnings, placeholders, a far expiry and the Let's Encrypt budget, all at once", async () => {
+    const { planWarnings } = await import("../workshop/plan");
+    const early = new Date("2030-03-01T12:00:00Z");
+    expect(
+      planWarnings({ settings: shared, students, secrets: {}, now: early, newStudents: 3 }),
+    ).toEqual([
+      expect.stringMatching(/^\/srv\/class\/workshop\.yaml: \[acmeEmail\] is not set/) as string,
+      `${file}: [image] is docker.io/x/y@sha256:${"0".repeat(64)}, the all-zero digest left from workshop.example.yaml: set your own`,
+      `${file}: [sshCidr] is 203.0.113.7/32, a documentation address (RFC 5737) left from workshop.example.yaml: set your own`,
+      `${file}: [allocation] is tra000000, the example allocation left from workshop.example.yaml: set your own`,
+      `${file}: [expires] is 2030-06-30, 122 days away: every VM is charged each hour until reap removes it; is that the workshop's last day?`,
+      "Let's Encrypt: 3 new certificate(s), 6% of the 50 per week that every *.jetstream-cloud.org name shares (it is not on the Public Suffix List, so other Jetstream2 users spend the same budget): set acmeEmail so the proxies fall back to ZeroSSL when it runs out, and rehearse on the staging CA (acmeCa).",
+    ]);
   });
 
-  test("plan without OpenStack credentials exits 2 and says what to set", async () => {
-    const r = await cli(["plan"]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toContain("quota: OS_AUTH_URL, OS_APPLICATION_CREDENTIAL_ID");
-  });
-
-  test("plan --skip-quota of a good roster exits 0 with the SU estimate", async () => {
-    const r = await cli(["plan", "--skip-quota"]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(
-      /SU estimate: 2 SU\/hour x 2 students x \d+ hours until the end of 2030-06-30 = \d+ SUs/,
-    );
-  });
-
-  test("an unknown command exits 2 with the usage", async () => {
-    const r = await cli(["launch"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('unknown command "launch"');
+  test("plan reports missing credentials alongside the other problems and the warnings", async () => {
+    const report = await plan({
+      settings: parseSettings({ ...base, sshCidr: "203.0.113.7" }, file),
+      students,
+      secrets: {},
+      now,
+      existingStacks: new Set(),
+      earlierProblems: ["quota: OS_AUTH_URL is not set"],
+    });
+    expect(report.problems[0]).toBe("quota: OS_AUTH_URL is not set");
+    expect(report.problems.length).toBeGreaterThan(1);
+    expect(report.warnings.length).toBeGreaterThan(0);
   });
 });

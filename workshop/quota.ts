@@ -135,7 +135,8 @@ export interface SuEstimate {
 
 /**
  * SUs the notebooks cost if they run from `now` until the end of the expiry day: Jetstream2 charges an
- * instance's flavor rate every hour it exists, active or not, so the workshop's length is the cost.
+ * active instance's flavor rate every hour (a stopped one half, a shelved one nothing); the notebooks
+ * stay active, so the workshop's length is the cost.
  */
 export function suEstimate(
   flavor: Flavor,
