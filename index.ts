@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig, secretConfigKeys, type RawConfig } from "./lib/config";
 import { InputError } from "./lib/rules/problems";
 import { configNamespace as namespace } from "./lib/rules/stack";
+import { agentAnswers, environmentProblems } from "./lib/environment";
 import { gitInfo } from "./lib/gitInfo";
 import { notebookStack } from "./program";
 
@@ -38,6 +39,12 @@ function loadConfig() {
 }
 
 const cfg = loadConfig();
+const environment = environmentProblems(cfg.target, process.env, agentAnswers);
+if (environment.length > 0) {
+  throw new pulumi.RunError(
+    `This machine's environment would misdirect the stack:\n${environment.map((p) => `  ${p}`).join("\n")}`,
+  );
+}
 // Accepted settings that deserve attention (tls off, a self-signed certificate, the staging CA):
 // shown on every preview and up, not only once.
 for (const warning of cfg.warnings) void pulumi.log.warn(warning);
@@ -58,3 +65,4 @@ export const student = outputs.student;
 export const workshop = outputs.workshop;
 export const expires = outputs.expires;
 export const target = outputs.target;
+export const securityGroupId = outputs.securityGroupId;

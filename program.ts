@@ -3,10 +3,15 @@
  * validates config and calls this; the mock tests, the benchmark and the workshop CLI call it too.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { JetstreamVm, JupyterImage, NotebookServer, TlsProxy } from "./components";
+import {
+  JetstreamVm,
+  JupyterImage,
+  NotebookServer,
+  TlsProxy,
+  WorkshopSecurityGroup,
+} from "./components";
 import { networkAlias, containerPort } from "./components/notebookServer";
 import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
-import type { ReadinessDeps } from "./lib/httpsReadiness";
 import { containerLimits } from "./lib/limits";
 import { isDigestPinned } from "./lib/rules/imageRef";
 import { httpsNotebookUrl, notebookUrl, sshCommand } from "./lib/urls";
@@ -18,11 +23,6 @@ export interface ProgramOptions {
   imageLabels?: { revision?: string; created?: string };
   /** Build context for a built image; default the repository's docker/. */
   imageContext?: string;
-  /**
-   * How the HTTPS readiness waits reach the network; default the real one. The program benchmark
-   * evaluates forty stacks with no network and passes ready-made answers.
-   */
-  httpsReadiness?: ReadinessDeps;
   /**
    * CPUs of the machine running the local engine. The local container's CPU limit is capped to it
    * (Docker refuses `--cpus` above the machine's count).
@@ -42,11 +42,15 @@ export interface NotebookStackOutputs {
   imageRef: pulumi.Output<string>;
   /** The stack's SSH private key for the VM (a secret); "" for the local target. */
   sshPrivateKey: pulumi.Output<string>;
+  /** The workshop's security group an image stack owns, for student stacks to share; else "". */
+  securityGroupId: pulumi.Output<string>;
   student: string;
   workshop: string;
   expires: string;
   target: string;
 }
+
+const openToAll = "0.0.0.0/0";
 
 /** The file name the docs tell a person to save the `sshPrivateKey` output as. */
 export function sshKeyFileName(cfg: StackConfig): string {
@@ -63,7 +67,14 @@ export function notebookStack(
     "org.jetstream-notebooks.workshop": cfg.workshop,
     "org.jetstream-notebooks.student": cfg.student,
   };
-  const imageRef = resolveImage(name, cfg.image, options);
+  // The instructor's stack, when the image comes from it: it may also hand over the workshop's
+  // security group.
+  const imageStackName = cfg.image.kind === "stack" ? cfg.image.stack : undefined;
+  const imageStack =
+    imageStackName !== undefined
+      ? new pulumi.StackReference(`${name}-image-stack`, { name: imageStackName })
+      : undefined;
+  const imageRef = resolveImage(name, cfg.image, options, imageStack);
   // A locally built image is already on the engine, by id; every other source is a registry digest.
   const pull = cfg.image.kind !== "build" || cfg.image.push !== undefined;
   const limits = containerLimits(cfg.flavor);
@@ -73,7 +84,28 @@ export function notebookStack(
     expires: cfg.expires ?? "",
     target: cfg.target,
     imageRef,
+    securityGroupId: pulumi.output(""),
   };
+
+  if (cfg.target === "image") {
+    // The instructor's image stack: the build and push, and the workshop's security group when
+    // sshCidr is set; no VM, address or certificate.
+    const group = cfg.securityGroup
+      ? new WorkshopSecurityGroup(`${cfg.workshop}-workshop`, {
+          workshop: cfg.workshop,
+          ...cfg.securityGroup,
+        })
+      : undefined;
+    return {
+      ...common,
+      securityGroupId: group ? group.securityGroupId : pulumi.output(""),
+      notebookUrl: pulumi.secret(""),
+      publicIp: pulumi.output(""),
+      hostname: pulumi.output(""),
+      sshCommand: pulumi.output(""),
+      sshPrivateKey: pulumi.secret(""),
+    };
+  }
 
   if (cfg.target === "local") {
     const server = new NotebookServer(name, {
@@ -103,6 +135,7 @@ export function notebookStack(
 
   const proxyMode = cfg.tls.mode === "off" ? undefined : cfg.tls.mode;
   const https = proxyMode !== undefined;
+  const acme = proxyMode === "letsencrypt";
   const vm = new JetstreamVm(name, {
     workshop: cfg.workshop,
     student: cfg.student,
@@ -115,8 +148,18 @@ export function notebookStack(
     notebookCidr: cfg.notebookCidr,
     // Behind the proxy only 80 and 443 are open; the notebook's own port is published to no one.
     publicPorts: https ? [80, 443] : [cfg.notebookPort],
+    // Let's Encrypt validates HTTP-01 from unpublished, changing addresses: 80 is open to all (it
+    // serves only challenges and the redirect to HTTPS), whatever notebookCidr says.
+    worldPorts: acme ? [80] : [],
     imageRef,
     extraSshPublicKey: cfg.sshPublicKey,
+    // Behind HTTPS, students of an instructor's stack share its workshop group.
+    securityGroupId:
+      imageStack !== undefined && acme
+        ? imageStack
+            .requireOutput("securityGroupId")
+            .apply((value: unknown) => checkStackSecurityGroup(value, imageStackName))
+        : undefined,
   });
   const engine = {
     host: vm.publicIp,
@@ -168,9 +211,13 @@ export function notebookStack(
     acmeCa: cfg.tls.acmeCa,
     image: cfg.tls.proxyImage,
     expectedAddress: vm.publicIp,
+    machineId: vm.instance.id,
+    // A restricted 443 cannot pass TLS-ALPN validation from the CA's addresses.
+    httpChallengeOnly: acme && cfg.notebookCidr !== openToAll,
+    dnsTimeoutMinutes: cfg.readinessTimeouts.dnsMinutes,
+    httpsTimeoutMinutes: cfg.readinessTimeouts.httpsMinutes,
     dependsOn: [vm.ready, server.container],
     deletedWith: vm.instance,
-    readinessDeps: options.httpsReadiness,
   });
   return {
     ...vmOutputs,
@@ -191,16 +238,27 @@ export function checkStackImageRef(value: unknown, stack: string): string {
   return value;
 }
 
+/** The workshop's security group another stack hands over. */
+export function checkStackSecurityGroup(value: unknown, stack: string | undefined): string {
+  if (typeof value !== "string" || value === "") {
+    throw new Error(
+      `[imageStack] stack ${JSON.stringify(stack)} has no securityGroupId: set sshCidr (and notebookCidr) on it and run pulumi up there, so every student's VM shares the workshop's security group`,
+    );
+  }
+  return value;
+}
+
 function resolveImage(
   name: string,
   source: ImageSource,
   options: ProgramOptions,
+  ref: pulumi.StackReference | undefined,
 ): pulumi.Output<string> {
   switch (source.kind) {
     case "ref":
       return pulumi.output(source.ref);
     case "stack": {
-      const ref = new pulumi.StackReference(`${name}-image-stack`, { name: source.stack });
+      if (ref === undefined) throw new Error("the image stack's reference is missing");
       return ref
         .requireOutput("imageRef")
         .apply((value: unknown) => checkStackImageRef(value, source.stack));

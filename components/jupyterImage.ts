@@ -1,9 +1,12 @@
-import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
-/** The image's build context: docker/ at the repository's root. */
-export const defaultImageContext = path.resolve(__dirname, "..", "docker");
+/**
+ * The image's build context, docker/, relative to the project's root (where Pulumi runs the
+ * program): an absolute path would differ between checkouts, so another checkout would rebuild and
+ * push a new digest and roll every student's container.
+ */
+export const defaultImageContext = "docker";
 
 export interface JupyterImageArgs {
   /**

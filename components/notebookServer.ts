@@ -29,8 +29,8 @@ export interface RemoteEngine {
   deletedWith?: pulumi.Resource;
   /**
    * Identifies the machine itself (the VM's instance id). When it changes, the machine was
-   * replaced and everything here is created again on the new one: it is a label on the container,
-   * volume and network and a trigger of the image pull, all of which replace on change.
+   * replaced and everything here is created again on the new one: it is a label on the container
+   * and network, a trigger of the image pull, and the work volume's replacement trigger.
    */
   machineId?: pulumi.Input<string>;
 }
@@ -126,6 +126,8 @@ export class NotebookServer extends pulumi.ComponentResource {
     const labels: pulumi.Input<{ label: string; value: pulumi.Input<string> }>[] = Object.entries(
       args.labels ?? {},
     ).map(([label, value]) => ({ label, value }));
+    // The volume's labels never change (a change would replace it): no machine id among them.
+    const volumeLabels = [...labels];
     if (engine?.machineId !== undefined) {
       labels.push({ label: "org.jetstream-notebooks.machine", value: engine.machineId });
     }
@@ -153,9 +155,17 @@ export class NotebookServer extends pulumi.ComponentResource {
 
     const volume = new docker.Volume(
       `${name}-work`,
-      { name: args.names?.volume ?? `${name}-work`, driver: "local", labels },
+      { name: args.names?.volume ?? `${name}-work`, driver: "local", labels: volumeLabels },
       // Nothing about the volume changes after creation; retained, a destroy leaves it in place.
-      { ...childOpts, retainOnDelete: args.retainWorkVolume ?? false },
+      // Replaced only on a new machine, and then old first: the provider knows a volume by its
+      // fixed name, so deleting after creating would aim at the new one.
+      {
+        ...childOpts,
+        retainOnDelete: args.retainWorkVolume ?? false,
+        ...(engine?.machineId === undefined
+          ? {}
+          : { replacementTrigger: engine.machineId, deleteBeforeReplace: true }),
+      },
     );
 
     const network = new docker.Network(
@@ -187,7 +197,8 @@ export class NotebookServer extends pulumi.ComponentResource {
         // `up` returns only once the image's HEALTHCHECK passes.
         wait: true,
         waitTimeout: args.healthTimeoutSeconds ?? 180,
-        // Jupyter saves open notebooks on SIGTERM; give it time before SIGKILL.
+        // Time for the server to shut its kernels down before SIGKILL. It does not save open
+        // notebooks: unsaved edits in a browser are lost (JupyterLab autosaves every 2 minutes).
         destroyGraceSeconds: 30,
         memory: limits.memoryMb,
         memorySwap: limits.memoryMb,

@@ -3,18 +3,25 @@
  * and 443 of the host, reaching the notebook over a private Docker network, with a certificate for the
  * instance's DNS name. The URL is reported only once HTTPS answers with that certificate.
  */
+import { createHash } from "node:crypto";
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { type ProxyTlsMode, renderCaddyfile } from "../lib/caddyfile";
-import {
-  nodeReadinessDeps,
-  type ReadinessDeps,
-  waitForDns,
-  waitForHttps,
-} from "../lib/httpsReadiness";
 import { imageRepository, isDigestPinned } from "../lib/rules/imageRef";
 import { jupyterPort } from "../lib/rules/stack";
+import { readinessEnv } from "../lib/readinessMain";
 import { defaultProxyImage, isPubliclyTrusted } from "../lib/tlsSettings";
+
+/**
+ * How the readiness resources run lib/readinessMain.ts: relative to the project's root, where
+ * Pulumi runs the program and its providers, so another checkout runs the same command.
+ */
+export const readinessCommand = "npx --no-install tsx lib/readinessMain.ts";
+
+/** Default minutes for each wait (DNS, then HTTPS); Jetstream2 warns a new record can take an hour. */
+export const defaultDnsTimeoutMinutes = 60;
+export const defaultHttpsTimeoutMinutes = 15;
 
 export interface TlsProxyArgs {
   /**
@@ -55,17 +62,25 @@ export interface TlsProxyArgs {
    */
   image?: pulumi.Input<string>;
   /**
-   * The address the hostname must resolve to (the floating IP) before the proxy starts. Unset: any
-   * address will do.
+   * The floating IP: the hostname must resolve to it (at the zone's authoritative servers) before
+   * the proxy starts, and the HTTPS probe connects to it. Unset: any address, and the probe
+   * resolves the name.
    */
   expectedAddress?: pulumi.Input<string>;
-  /** How long to wait for DNS, and then for HTTPS with a valid certificate. Default 15 minutes each. */
-  readinessTimeoutMinutes?: pulumi.Input<number>;
+  /** Minutes to wait for the DNS name. Default {@link defaultDnsTimeoutMinutes}. */
+  dnsTimeoutMinutes?: pulumi.Input<number>;
+  /** Minutes to wait for HTTPS with a valid certificate. Default {@link defaultHttpsTimeoutMinutes}. */
+  httpsTimeoutMinutes?: pulumi.Input<number>;
   /**
-   * How the readiness waits reach the network: the system resolver and an HTTPS client by default.
-   * A benchmark evaluating many stacks without a network passes answers here instead.
+   * Validate over HTTP-01 only (letsencrypt): set when 443 is open to fewer addresses than the
+   * internet, where TLS-ALPN validation cannot succeed. Default false.
    */
-  readinessDeps?: ReadinessDeps;
+  httpChallengeOnly?: boolean;
+  /**
+   * Identifies the machine (the VM's instance id). When it changes, the VM was replaced and the
+   * proxy's image, volumes and container are created again on the new one, and the waits run again.
+   */
+  machineId?: pulumi.Input<string>;
   /**
    * Resources every Docker resource here waits for (a VM's readiness gate, the notebook container):
    * nothing touches the engine before they are done.
@@ -76,6 +91,23 @@ export interface TlsProxyArgs {
    * `deletedWith` it, so a destroy does not reach over SSH into a VM that is going away.
    */
   deletedWith?: pulumi.Resource;
+}
+
+/**
+ * `repository@digest` from a tag's registry answer; unknown (in a preview of an engine that does not
+ * exist yet) when the answer has no digest.
+ */
+export function pinnedReference(
+  reference: string,
+  digest: string | undefined,
+): pulumi.Output<string> {
+  return digest
+    ? pulumi.output(`${imageRepository(reference)}@${digest}`)
+    : (pulumi.output(pulumi.unknown) as pulumi.Output<string>);
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
 export class TlsProxy extends pulumi.ComponentResource {
@@ -98,14 +130,13 @@ export class TlsProxy extends pulumi.ComponentResource {
       ...(args.deletedWith ? { deletedWith: args.deletedWith } : {}),
     };
     const mode = pulumi.output(args.mode ?? "letsencrypt");
-    const timeoutMs = pulumi
-      .output(args.readinessTimeoutMinutes ?? 15)
-      .apply((minutes) => Math.round(minutes * 60_000));
-    const log = (message: string) => void pulumi.log.info(message, this);
-    const deps = args.readinessDeps ?? nodeReadinessDeps(log);
+    const machine = args.machineId;
+    const machineLabels =
+      machine === undefined ? [] : [{ label: "org.jetstream-notebooks.machine", value: machine }];
 
     // The image by digest: a tag is looked up in its registry now, so every container runs a digest
-    // and an unchanged tag never rolls the proxy.
+    // and an unchanged tag never rolls the proxy. A preview of a new VM cannot ask its engine: the
+    // digest is then unknown, never `undefined` in a string.
     this.imageRef = pulumi
       .output(args.image ?? defaultProxyImage)
       .apply((reference) =>
@@ -113,35 +144,51 @@ export class TlsProxy extends pulumi.ComponentResource {
           ? pulumi.output(reference)
           : docker
               .getRegistryImageOutput({ name: reference }, { parent: this, provider })
-              .apply((found) => `${imageRepository(reference)}@${found.sha256Digest}`),
+              .apply((found) => pinnedReference(reference, found.sha256Digest)),
       );
     const image = new docker.RemoteImage(
       `${name}-image`,
-      { name: this.imageRef, keepLocally: true },
+      {
+        name: this.imageRef,
+        keepLocally: true,
+        ...(machine === undefined ? {} : { triggers: { machine } }),
+      },
       child,
     );
 
     // Certificates and the ACME account live in /data: kept across container replacements, since
-    // every new certificate counts against Let's Encrypt's limits.
-    const data = new docker.Volume(`${name}-data`, {}, child);
-    const config = new docker.Volume(`${name}-config`, {}, child);
+    // every new certificate counts against Let's Encrypt's limits. A new machine starts them anew.
+    const volumeOpts = {
+      ...child,
+      ...(machine === undefined ? {} : { replacementTrigger: machine }),
+    };
+    const data = new docker.Volume(`${name}-data`, {}, volumeOpts);
+    const config = new docker.Volume(`${name}-config`, {}, volumeOpts);
 
-    // The proxy starts once the name resolves: Caddy asks the CA at once, and each failed validation
-    // of a name that does not resolve yet uses up Let's Encrypt's allowance of 5 per hour.
-    const resolvedHostname = pulumi
-      .all([args.hostname, args.expectedAddress, timeoutMs])
-      .apply(async ([hostname, expectedAddress, timeout]) => {
-        if (pulumi.runtime.isDryRun()) return hostname;
-        await waitForDns(
-          { hostname, ...(expectedAddress ? { expectedAddress } : {}), timeoutMs: timeout },
-          deps,
-        );
-        return hostname;
-      });
+    const address = args.expectedAddress ?? "";
+    // The proxy starts once the name resolves at the zone's own servers: Caddy asks the CA at once,
+    // and each failed validation of a name that does not resolve yet uses up Let's Encrypt's
+    // allowance of 5 per hour. A resource, so it runs only when the machine or address is new.
+    const dnsWait = new command.local.Command(
+      `${name}-dns`,
+      {
+        create: readinessCommand,
+        environment: {
+          [readinessEnv.wait]: "dns",
+          [readinessEnv.hostname]: args.hostname,
+          [readinessEnv.address]: address,
+          [readinessEnv.timeoutMinutes]: pulumi
+            .output(args.dnsTimeoutMinutes ?? defaultDnsTimeoutMinutes)
+            .apply(String),
+        },
+        triggers: [machine ?? "", address, args.hostname],
+      },
+      { parent: this, ...(args.dependsOn ? { dependsOn: args.dependsOn } : {}) },
+    );
 
     const caddyfile = pulumi
       .all([
-        resolvedHostname,
+        args.hostname,
         mode,
         args.upstreamHost,
         args.upstreamPort ?? jupyterPort,
@@ -155,6 +202,9 @@ export class TlsProxy extends pulumi.ComponentResource {
           upstream: { host: upstreamHost, port: upstreamPort },
           ...(tlsMode === "letsencrypt" && acmeEmail ? { acmeEmail } : {}),
           ...(tlsMode === "letsencrypt" && acmeCa ? { acmeCa } : {}),
+          ...(tlsMode === "letsencrypt" && args.httpChallengeOnly
+            ? { httpChallengeOnly: true }
+            : {}),
         }),
       );
 
@@ -182,32 +232,49 @@ export class TlsProxy extends pulumi.ComponentResource {
         memory: 256,
         logDriver: "json-file",
         logOpts: { "max-size": "10m", "max-file": "3" },
+        labels: machineLabels,
       },
       // Host ports 80 and 443 are fixed: the old container must go before the new one starts.
-      { ...child, deleteBeforeReplace: true },
+      {
+        ...child,
+        dependsOn: [...(args.dependsOn ?? []), dnsWait],
+        deleteBeforeReplace: true,
+      },
     );
 
     this.containerName = container.name;
     this.dataVolumeName = data.name;
 
-    // Readiness: the URL resolves only when HTTPS answers with a certificate for the hostname (one
-    // that browsers trust, for Let's Encrypt production) and the notebook answers behind it.
+    // Readiness: HTTPS answers with a certificate for the hostname (one that browsers trust, for
+    // Let's Encrypt production) and the notebook answers behind it. Run again whenever the
+    // container or its Caddyfile is new, and only then.
+    const trusted = pulumi
+      .all([mode, args.acmeCa])
+      .apply(([tlsMode, acmeCa]) =>
+        isPubliclyTrusted(tlsMode, acmeCa || undefined) ? "trusted" : "names-host",
+      );
+    const httpsWait = new command.local.Command(
+      `${name}-ready`,
+      {
+        create: readinessCommand,
+        environment: {
+          [readinessEnv.wait]: "https",
+          [readinessEnv.hostname]: args.hostname,
+          [readinessEnv.address]: address,
+          [readinessEnv.timeoutMinutes]: pulumi
+            .output(args.httpsTimeoutMinutes ?? defaultHttpsTimeoutMinutes)
+            .apply(String),
+          [readinessEnv.check]: trusted,
+        },
+        triggers: [container.id, caddyfile.apply(sha256)],
+      },
+      { parent: this, dependsOn: [container] },
+    );
+
+    // Known only once the wait has passed (unknown in a preview that creates it).
     this.url = pulumi
-      .all([container.id, resolvedHostname, mode, args.acmeCa, timeoutMs])
-      .apply(async ([, hostname, tlsMode, acmeCa, timeout]) => {
-        const url = `https://${hostname}/`;
-        if (pulumi.runtime.isDryRun()) return url;
-        const trusted = isPubliclyTrusted(tlsMode, acmeCa || undefined);
-        const ready = await waitForHttps(
-          { hostname, check: trusted ? "trusted" : "names-host", timeoutMs: timeout },
-          deps,
-        );
-        log(
-          `HTTPS on ${hostname} is ready: certificate from ${ready.issuer}, valid until ` +
-            `${ready.validTo} (${Math.round(ready.elapsedMs / 1000)} s)`,
-        );
-        return url;
-      });
+      .all([httpsWait.stdout, args.hostname])
+      .apply(([, hostname]) => `https://${hostname}/`);
 
     this.registerOutputs({
       url: this.url,

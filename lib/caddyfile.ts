@@ -23,6 +23,13 @@ export interface CaddyfileInput {
   acmeEmail?: string;
   /** ACME directory URL (Let's Encrypt staging for rehearsals). Unset: Caddy's defaults. */
   acmeCa?: string;
+  /**
+   * Ask the CA for HTTP-01 validation only (letsencrypt). Set when 443 is open to fewer addresses
+   * than the whole internet: the CA validates from unpublished addresses, and every TLS-ALPN
+   * attempt on a restricted 443 fails and spends the hostname's failed-validation allowance. Caddy
+   * then uses this one ACME issuer, without its ZeroSSL fallback.
+   */
+  httpChallengeOnly?: boolean;
   /** `Strict-Transport-Security` max-age in seconds. Default one year. */
   hstsMaxAgeSeconds?: number;
 }
@@ -89,6 +96,9 @@ export function renderCaddyfile(input: CaddyfileInput): string {
 
   const site: string[] = [];
   if (mode === "self-signed") site.push("tls internal");
+  // The global email and acme_ca still apply to this issuer.
+  else if (input.httpChallengeOnly === true)
+    site.push("tls {", "\tissuer acme {", "\t\tdisable_tlsalpn_challenge", "\t}", "}");
   site.push(`header Strict-Transport-Security "max-age=${maxAge}"`);
   // No access log: notebook URLs carry the token in their query string.
   site.push(`reverse_proxy ${upstream.host}:${upstream.port}`);

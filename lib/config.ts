@@ -18,6 +18,13 @@ import { version as packageVersion } from "../package.json";
 /** Config key (without the `jetstream-notebooks:` namespace) to the raw string Pulumi holds. */
 export type RawConfig = Record<string, string | undefined>;
 
+/**
+ * Where a stack runs: a target of the notebook, or `image`, the instructor's stack that only builds
+ * and pushes the image (no VM, no certificate) and may own the workshop's security group; student
+ * stacks read its outputs through `imageStack`.
+ */
+export type StackTarget = Target | "image";
+
 /** Where the notebook image comes from: exactly one of these per stack. */
 export type ImageSource =
   /** A digest-pinned reference given in config (`image`). */
@@ -73,9 +80,21 @@ export interface JetstreamStackConfig extends CommonConfig {
   tls: TlsSettings;
   /** `<workshop>-<student>.<allocation>.projects.jetstream-cloud.org`, or "" without allocation. */
   hostname: string;
+  /** Minutes to wait for the DNS name, then for HTTPS (`dnsTimeoutMinutes`, `httpsTimeoutMinutes`). */
+  readinessTimeouts: { dnsMinutes: number; httpsMinutes: number };
 }
 
-export type StackConfig = LocalStackConfig | JetstreamStackConfig;
+/** The instructor's image-only stack: builds docker/ for linux/amd64 and pushes it. */
+export interface ImageStackConfig extends CommonConfig {
+  target: "image";
+  /**
+   * With `sshCidr` set, the stack also owns the workshop's security group (SSH from `sshCidr`, 80
+   * from all, 443 from `notebookCidr`), which student stacks behind HTTPS share through imageStack.
+   */
+  securityGroup?: { sshCidr: string; notebookCidr: string };
+}
+
+export type StackConfig = LocalStackConfig | JetstreamStackConfig | ImageStackConfig;
 
 /** The config keys this project reads, so a misspelt key is an error rather than silently unused. */
 export const configKeys = [
@@ -103,6 +122,8 @@ export const configKeys = [
   "acmeEmail",
   "acmeCa",
   "proxyImage",
+  "dnsTimeoutMinutes",
+  "httpsTimeoutMinutes",
 ] as const;
 
 /** Keys whose values are secrets: only their presence is validated. */
@@ -119,6 +140,8 @@ export const configDefaults = {
   floatingIpPool: "public",
   notebookCidr: "0.0.0.0/0",
   notebookPort: String(jupyterPort),
+  dnsTimeoutMinutes: "60",
+  httpsTimeoutMinutes: "15",
 } as const;
 
 // Workshop and student join into the VM's name, `<workshop>-<student>`, itself one DNS label.
@@ -165,9 +188,10 @@ export function parseStackConfig(
   }
 
   const targetRaw = get("target") ?? configDefaults.target;
-  let target: Target = "local";
-  if (targetRaw === "local" || targetRaw === "jetstream") target = targetRaw;
-  else bad("target", `must be "local" or "jetstream", got ${shown(targetRaw)}`);
+  let target: StackTarget = "local";
+  if (targetRaw === "local" || targetRaw === "jetstream" || targetRaw === "image")
+    target = targetRaw;
+  else bad("target", `must be "local", "jetstream" or "image", got ${shown(targetRaw)}`);
 
   const student = get("student") ?? ctx.stackName;
   const studentProblem = dnsLabelProblem(student);
@@ -201,6 +225,12 @@ export function parseStackConfig(
   }
 
   const image = parseImageSource(get, bad, target);
+  if (target === "image" && image !== undefined && (image.kind !== "build" || !image.push)) {
+    bad(
+      "target",
+      "image builds and pushes the notebook image: set buildImage true, dockerHubUser and dockerHubToken (and no image or imageStack)",
+    );
+  }
 
   const flavorName = get("flavor") ?? configDefaults.flavor;
   const flavor = findFlavor(flavorName);
@@ -247,6 +277,12 @@ export function parseStackConfig(
         );
       }
     }
+  } else if (target === "image" && sshCidrRaw !== undefined) {
+    // The instructor's stack with sshCidr also owns the workshop's security group.
+    const sshIssue = cidrProblem(sshCidrRaw);
+    if (sshIssue !== undefined) bad("sshCidr", sshIssue);
+    const notebookIssue = cidrProblem(notebookCidrRaw);
+    if (notebookIssue !== undefined) bad("notebookCidr", notebookIssue);
   }
 
   const keyRaw = get("sshPublicKey");
@@ -268,7 +304,8 @@ export function parseStackConfig(
   const hostname =
     namesOk && allocationOk ? jetstreamHostname(instanceName(workshop, student), allocation) : "";
   const tls = parseTlsSettings({
-    target,
+    // An image stack has no VM and so no proxy: its settings are checked as a local stack's.
+    target: target === "image" ? "local" : target,
     tls: get("tls"),
     acmeEmail: get("acmeEmail"),
     acmeCa: get("acmeCa"),
@@ -282,6 +319,29 @@ export function parseStackConfig(
     if (![...tainted].some((k) => p.startsWith(`[${k}]`))) problems.push(p);
   }
   warnings.push(...tls.warnings);
+  const network = get("network") ?? configDefaults.network;
+  if (
+    target === "jetstream" &&
+    tls.settings?.mode === "letsencrypt" &&
+    network !== configDefaults.network
+  ) {
+    bad(
+      "network",
+      `is ${JSON.stringify(network)}: Jetstream2 gives DNS names only to instances on ${configDefaults.network}, and [tls] letsencrypt needs one. Use ${configDefaults.network}, or set tls to self-signed or off`,
+    );
+  }
+  const minutes = (key: "dnsTimeoutMinutes" | "httpsTimeoutMinutes"): number => {
+    const text = get(key) ?? configDefaults[key];
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < 1 || n > 240) {
+      bad(key, `must be a whole number of minutes from 1 to 240, got ${JSON.stringify(text)}`);
+    }
+    return n;
+  };
+  const readinessTimeouts = {
+    dnsMinutes: minutes("dnsTimeoutMinutes"),
+    httpsMinutes: minutes("httpsTimeoutMinutes"),
+  };
 
   if (problems.length > 0 || !flavor || !image || !tls.settings) {
     throw new InputError(
@@ -301,12 +361,21 @@ export function parseStackConfig(
     warnings,
   };
   if (target === "local") return { target, ...common };
+  if (target === "image") {
+    return {
+      target,
+      ...common,
+      ...(sshCidrRaw !== undefined
+        ? { securityGroup: { sshCidr: sshCidrRaw, notebookCidr: notebookCidrRaw } }
+        : {}),
+    };
+  }
   return {
     target,
     ...common,
     expires: expires as string,
     vmImage: get("vmImage") ?? configDefaults.vmImage,
-    network: get("network") ?? configDefaults.network,
+    network,
     floatingIpPool: get("floatingIpPool") ?? configDefaults.floatingIpPool,
     sshCidr: sshCidrRaw as string,
     notebookCidr: notebookCidrRaw,
@@ -314,6 +383,7 @@ export function parseStackConfig(
     allocation,
     tls: tls.settings,
     hostname,
+    readinessTimeouts,
   };
 }
 
@@ -360,7 +430,7 @@ export function instanceName(workshop: string, student: string): string {
 function parseImageSource(
   get: (key: string) => string | undefined,
   bad: (key: string, text: string) => void,
-  target: Target,
+  target: StackTarget,
 ): ImageSource | undefined {
   const ref = get("image");
   const stack = get("imageStack");

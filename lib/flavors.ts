@@ -8,7 +8,7 @@ export interface Flavor {
   vcpus: number;
   ramGb: number;
   diskGb: number;
-  /** Service units charged per hour while the instance exists (active or shut off). */
+  /** Service units charged per hour while the instance is active (half when stopped, none shelved). */
   suPerHour: number;
 }
 

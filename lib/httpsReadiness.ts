@@ -95,7 +95,54 @@ export interface HttpsReady {
 /** The states a wait can be in; the last one names the failure. */
 type Pending = { kind: string; message: string; hint: string };
 
+/**
+ * The last thing seen before a wait gave up. Waiting longer helps the first four; the others need
+ * a person (a certificate for the wrong name or from an untrusted CA, a clock out of step, a CA
+ * that gives no certificate, often a rate limit that retrying would only prolong).
+ */
+export type ReadinessPendingKind =
+  | "dns-missing"
+  | "dns-other-address"
+  | "connect"
+  | "upstream"
+  | "no-certificate"
+  | "cert-name"
+  | "cert-dates"
+  | "cert-untrusted";
+
+const waitingHelps: ReadonlySet<string> = new Set([
+  "dns-missing",
+  "dns-other-address",
+  "connect",
+  "upstream",
+]);
+
+/** Printed by the readiness entry point before a timeout's message, so a caller reading a log can tell the kind. */
+export const readinessTimeoutCode = "JN_READINESS_TIMEOUT";
+
+/**
+ * A wait that reached its deadline. Callers tell it apart by class and `kind`, never by its words:
+ * `permanent` is true when running the same wait again at once would not help (see
+ * {@link ReadinessPendingKind}).
+ */
+export class ReadinessTimeoutError extends Error {
+  readonly code = readinessTimeoutCode;
+  /** Which wait: the DNS name, or HTTPS with its certificate. */
+  readonly wait: "dns" | "https";
+  readonly kind: string;
+  readonly permanent: boolean;
+  constructor(wait: "dns" | "https", kind: string, message: string) {
+    super(message);
+    this.name = "ReadinessTimeoutError";
+    this.wait = wait;
+    this.kind = kind;
+    this.permanent = !waitingHelps.has(kind);
+  }
+}
+
 const dnsPendingCodes = new Set(["ENOTFOUND", "EAI_AGAIN", "ENODATA", "EAI_NODATA", "EAI_NONAME"]);
+// An authoritative server that times out or fails a query is waited out too, like a missing name.
+const dnsRetryCodes = new Set([...dnsPendingCodes, "ETIMEOUT", "ESERVFAIL", "ECONNREFUSED"]);
 
 function errorCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | undefined)?.code;
@@ -171,7 +218,7 @@ export async function waitForDns(
       };
     } catch (e) {
       const code = errorCode(e);
-      if (code === undefined || !dnsPendingCodes.has(code)) throw e;
+      if (code === undefined || !dnsRetryCodes.has(code)) throw e;
       pending = {
         kind: "dns-missing",
         message: dnsWaitMessage(target.hostname),
@@ -183,7 +230,9 @@ export async function waitForDns(
     }
     report(pending);
     if (deps.now() - start >= target.timeoutMs) {
-      throw new Error(
+      throw new ReadinessTimeoutError(
+        "dns",
+        pending.kind,
         `DNS name ${target.hostname} was not ready after ${formatDuration(target.timeoutMs)}: ` +
           `${pending.message.replace(/^waiting for /, "still waiting for ")}. ${pending.hint}`,
       );
@@ -317,7 +366,9 @@ export async function waitForHttps(
     }
     report(pending);
     if (deps.now() - start >= target.timeoutMs) {
-      throw new Error(
+      throw new ReadinessTimeoutError(
+        "https",
+        pending.kind,
         `HTTPS on ${target.hostname} was not ready after ${formatDuration(target.timeoutMs)}; ` +
           `last seen: ${pending.message}. ${pending.hint}`,
       );
@@ -326,13 +377,88 @@ export async function waitForHttps(
   }
 }
 
-/** The real network: the system resolver, and Node's HTTPS client with the public roots (+ `ca`). */
-export function nodeReadinessDeps(log: (message: string) => void): ReadinessDeps {
+/** The DNS queries the authoritative lookup makes; {@link nodeDnsClient} is the real one. */
+export interface DnsClient {
+  /** The NS names of a zone, through the system's resolver. */
+  resolveNs(zone: string): Promise<string[]>;
+  /** The IPv4 addresses of a name, through the system's resolver. */
+  resolve4(name: string): Promise<string[]>;
+  /** The IPv4 addresses of a name, asked of these server addresses only (no cache in between). */
+  resolve4At(servers: string[], name: string): Promise<string[]>;
+}
+
+/**
+ * The closest enclosing zone of `hostname` that has NS records, and its servers' addresses. For a
+ * Jetstream2 name that is the allocation's zone, `<allocation>.projects.jetstream-cloud.org`.
+ * Undefined when no enclosing zone answers with servers.
+ */
+export async function findAuthoritativeServers(
+  hostname: string,
+  client: DnsClient,
+): Promise<{ zone: string; servers: string[] } | undefined> {
+  const labels = hostname.split(".");
+  for (let i = 1; i < labels.length - 1; i++) {
+    const zone = labels.slice(i).join(".");
+    let names: string[];
+    try {
+      names = await client.resolveNs(zone);
+    } catch (e) {
+      const code = errorCode(e);
+      if (code === "ENODATA" || code === "ENOTFOUND") continue;
+      throw e;
+    }
+    const addresses = await Promise.all(
+      names.map((n) => client.resolve4(n).catch((): string[] => [])),
+    );
+    const servers = [...new Set(addresses.flat())];
+    if (servers.length > 0) return { zone, servers };
+  }
+  return undefined;
+}
+
+/**
+ * Resolves names by asking their zone's authoritative servers directly. A caching resolver keeps
+ * the NXDOMAIN it got before the record existed for the zone's SOA minimum (an hour with
+ * Designate's default), far longer than the wait; the authoritative servers answer as soon as the
+ * record is published. Without a zone that has servers, falls back to the system's resolver.
+ */
+export function authoritativeResolve(client: DnsClient): (hostname: string) => Promise<string[]> {
+  const zones = new Map<string, Promise<{ zone: string; servers: string[] } | undefined>>();
+  return async (hostname) => {
+    const parent = hostname.split(".").slice(1).join(".");
+    let found = zones.get(parent);
+    if (found === undefined) {
+      found = findAuthoritativeServers(hostname, client);
+      zones.set(parent, found);
+      // A failed search (the network was down) is tried again next time.
+      found.catch(() => zones.delete(parent));
+    }
+    const auth = await found;
+    return auth ? client.resolve4At(auth.servers, hostname) : client.resolve4(hostname);
+  };
+}
+
+/** Node's resolver; each authoritative query gets a fresh Resolver with 5 s per try. */
+export const nodeDnsClient: DnsClient = {
+  resolveNs: (zone) => dns.promises.resolveNs(zone),
+  resolve4: (name) => dns.promises.resolve4(name),
+  resolve4At: (servers, name) => {
+    const resolver = new dns.promises.Resolver({ timeout: 5_000, tries: 2 });
+    resolver.setServers(servers);
+    return resolver.resolve4(name);
+  },
+};
+
+/**
+ * The real network: the zone's authoritative DNS servers, and Node's HTTPS client with the public
+ * roots (+ `ca`).
+ */
+export function nodeReadinessDeps(
+  log: (message: string) => void,
+  dnsClient: DnsClient = nodeDnsClient,
+): ReadinessDeps {
   return {
-    async resolve(hostname) {
-      const answers = await dns.promises.lookup(hostname, { all: true });
-      return answers.map((a) => a.address);
-    },
+    resolve: authoritativeResolve(dnsClient),
     probe(request) {
       return new Promise<ProbeAnswer>((resolve, reject) => {
         const req = https.request(

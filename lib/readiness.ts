@@ -18,13 +18,37 @@ import { readyMarker } from "./cloudInit";
 /** How long the gate waits for cloud-init before giving up (first boots pull a 1 GB image). */
 export const cloudInitTimeoutSeconds = 25 * 60;
 
-/** The script; `marker` is the setup's completion marker (a parameter so tests can move it). */
-export function readinessScript(marker: string = readyMarker): string {
+/**
+ * How often the gate says it is still waiting: `cloud-init status --wait` prints nothing for up to
+ * 25 minutes, and the SSH session carries no keepalives, so a silent `pulumi up` looks hung.
+ */
+export const gateProgressSeconds = 60;
+
+/**
+ * The script; `marker` is the setup's completion marker and `progressSeconds` the interval of its
+ * progress lines (parameters so tests can move them).
+ */
+export function readinessScript(
+  marker: string = readyMarker,
+  progressSeconds: number = gateProgressSeconds,
+): string {
   return [
     "set -u",
     `marker='${marker}'`,
     "status=0",
+    // A ticker in the background; one-second sleeps so that killing it leaves no sleep behind
+    // holding the session's output open.
+    "(",
+    "  elapsed=0",
+    "  while :; do",
+    `    for _ in $(seq 1 ${progressSeconds}); do sleep 1; done`,
+    `    elapsed=$((elapsed + ${progressSeconds}))`,
+    '    echo "still waiting for cloud-init on $(hostname) (${elapsed} s): $(cloud-init status 2>/dev/null | tr -s "\n" " ")"',
+    "  done",
+    ") &",
+    "ticker=$!",
     `timeout ${cloudInitTimeoutSeconds} cloud-init status --wait >/dev/null || status=$?`,
+    'kill "$ticker" 2>/dev/null || true',
     "details() {",
     "  cloud-init status --long >&2 || true",
     "  sudo tail -n 40 /var/log/cloud-init-output.log >&2 || true",
@@ -61,5 +85,35 @@ export function readinessScript(marker: string = readyMarker): string {
     "  exit 1",
     "fi",
     'echo "ready: $(hostname) runs Docker $(sudo -n docker version --format "{{.Server.Version}}"), set up with $(cat "$marker")"',
+  ].join("\n");
+}
+
+/**
+ * The flavor guard's create step: records `<flavor> <root disk GB>` (its stdout, kept in the
+ * stack's state) from JN_FLAVOR and JN_DISK_GB.
+ */
+export function flavorRecordScript(): string {
+  return 'printf "%s %s\\n" "$JN_FLAVOR" "$JN_DISK_GB"';
+}
+
+/**
+ * The flavor guard's update step, run before the instance is resized: refuses a flavor whose root
+ * disk is smaller than the recorded one's (Nova cannot shrink a disk, and the resize would fail
+ * halfway with the VM rebooted), naming both flavors; otherwise records the new flavor.
+ */
+export function flavorChangeScript(): string {
+  return [
+    "set -eu",
+    'previous="${PULUMI_COMMAND_STDOUT:-}"',
+    'old_flavor="${previous%% *}"',
+    'old_disk="${previous##* }"',
+    'case "$old_disk" in',
+    "  '' | *[!0-9]*) old_disk=0 ;;",
+    "esac",
+    'if [ "$JN_DISK_GB" -lt "$old_disk" ]; then',
+    '  echo "[flavor] cannot change from $old_flavor ($old_disk GB root disk) to $JN_FLAVOR ($JN_DISK_GB GB): a root disk cannot shrink. Choose a flavor with at least $old_disk GB, or export the work and replace the VM." >&2',
+    "  exit 1",
+    "fi",
+    'printf "%s %s\\n" "$JN_FLAVOR" "$JN_DISK_GB"',
   ].join("\n");
 }

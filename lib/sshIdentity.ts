@@ -19,13 +19,18 @@ export interface SshIdentityFiles {
   knownHostsFile: string;
 }
 
-/** The per-user directory, created 0700 and checked to be ours (not a planted symlink). */
-function privateDir(base: string): string {
+/**
+ * The per-user directory, created 0700 and checked to be ours (not a planted symlink). On Windows
+ * there are no POSIX modes to check (Node reports 0o666/0o777 whatever the ACL says): there the
+ * folder is under the user's own temp folder, which Windows' default ACL keeps to that user.
+ */
+function privateDir(base: string, platform: NodeJS.Platform): string {
   const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
   const dir = path.join(base, `jetstream-notebooks-ssh-${uid ?? os.userInfo().username}`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = fs.lstatSync(dir);
-  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+  const posixModeOk = platform === "win32" || (st.mode & 0o077) === 0;
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || !posixModeOk) {
     throw new Error(`${dir} must be a directory owned by this user with mode 0700`);
   }
   return dir;
@@ -37,9 +42,10 @@ export function writeSshIdentity(
   // TMPDIR as this process sees it (os.tmpdir() reads the real environment, which a test
   // harness's sandboxed process.env does not reach).
   base: string = process.env.TMPDIR || os.tmpdir(),
+  platform: NodeJS.Platform = process.platform,
 ): SshIdentityFiles {
   const id = createHash("sha256").update(args.privateKey).digest("hex").slice(0, 16);
-  const dir = path.join(privateDir(base), id);
+  const dir = path.join(privateDir(base, platform), id);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyFile = path.join(dir, "id_ed25519");
   const knownHostsFile = path.join(dir, "known_hosts");
@@ -61,6 +67,9 @@ function writePrivate(file: string, content: string): void {
  */
 export function sshOptions(files: SshIdentityFiles): string[] {
   return [
+    // No config file: a Host block in ~/.ssh/config (ProxyJump, HostName) could redirect it.
+    "-F",
+    "none",
     "-i",
     files.keyFile,
     "-o",

@@ -6,7 +6,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/local-env.sh"
 
 need_docker
-run npx --no-install pulumi destroy --yes --stack "$stack" "$@"
+find_pulumi
+run "${pulumi[@]}" destroy --yes --stack "$stack" "$@"
 echo
 echo "Your work is kept in the Docker volume workshop-$stack-work."
 echo "To delete it for good: docker volume rm workshop-$stack-work"

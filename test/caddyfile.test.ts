@@ -203,6 +203,36 @@ describeWithTool(
       expect(route).toContain('"upstreams":[{"dial":"jn-nb:9000"}]');
     });
 
+    test("httpChallengeOnly: one ACME issuer with TLS-ALPN disabled, keeping the email and CA", () => {
+      const json = adapt(
+        renderCaddyfile({
+          hostname: host,
+          mode: "letsencrypt",
+          upstream,
+          acmeEmail: "instructor@example.edu",
+          acmeCa: "https://acme-staging-v02.api.letsencrypt.org/directory",
+          httpChallengeOnly: true,
+        }),
+      ) as { apps: { tls: unknown } };
+      expect(json.apps.tls).toEqual({
+        automation: {
+          policies: [
+            {
+              subjects: [host],
+              issuers: [
+                {
+                  module: "acme",
+                  ca: "https://acme-staging-v02.api.letsencrypt.org/directory",
+                  email: "instructor@example.edu",
+                  challenges: { "tls-alpn": { disabled: true } },
+                },
+              ],
+            },
+          ],
+        },
+      });
+    });
+
     test("caddy fmt leaves the rendered text unchanged", () => {
       const text = renderCaddyfile({
         hostname: host,

@@ -429,6 +429,32 @@ describe("the readiness gate", () => {
     expect(r.stderr).toContain("status: long details");
   });
 
+  test("says it is still waiting while cloud-init runs, and stops saying so when it ends", async () => {
+    const dir = tmpDir("jn-stack-gate-");
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    const flag = path.join(dir, "boot-done");
+    const stub = (name: string, body: string) =>
+      fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    // `status --wait` returns only once a second progress line has asked `cloud-init status`,
+    // so the first one was printed in full, whatever the machine's speed.
+    const asked = path.join(dir, "asked");
+    stub(
+      "cloud-init",
+      `case "$2" in --wait) while [ ! -e '${flag}' ]; do sleep 0.1; done; exit 0;; "") if [ -e '${asked}' ]; then touch '${flag}'; else touch '${asked}'; fi; echo "status: running";; esac`,
+    );
+    stub("sudo", '[ "$1" = -n ] && shift; exec "$@"');
+    stub("docker", "exit 0");
+    const marker = path.join(dir, "ready");
+    fs.writeFileSync(marker, `${imageRef}\n`);
+    const r = await exec("bash", ["-c", readinessScript(marker, 1)], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^still waiting for cloud-init on \S+ \(1 s\): status: running $/m);
+    expect(r.stdout).toContain(`set up with ${imageRef}`);
+  });
+
   test("fails when cloud-init succeeded but the marker is missing", async () => {
     const r = await run({ cloudInit: 0 });
     expect(r.code).toBe(1);

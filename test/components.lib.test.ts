@@ -100,6 +100,8 @@ describe("writeSshIdentity", () => {
       StrictHostKeyChecking: "yes",
       BatchMode: "yes",
     });
+    // No ~/.ssh/config: a Host block there could send the connection elsewhere.
+    expect(opts.slice(0, 2)).toEqual(["-F", "none"]);
   });
 
   test("refuses a shared folder others can write to (a planted folder in /tmp)", () => {
@@ -110,6 +112,16 @@ describe("writeSshIdentity", () => {
     expect(() => writeSshIdentity(args, base)).toThrow(
       "must be a directory owned by this user with mode 0700",
     );
+  });
+
+  test("on Windows, where modes are not POSIX, relies on the per-user temp folder's ACL", () => {
+    const uid = process.getuid?.() ?? 0;
+    // What Node reports for any folder on Windows.
+    const folder = path.join(base, `jetstream-notebooks-ssh-${uid}`);
+    fs.mkdirSync(folder, { mode: 0o777 });
+    fs.chmodSync(folder, 0o777);
+    expect(() => writeSshIdentity(args, base, "linux")).toThrow("with mode 0700");
+    expect(writeSshIdentity(args, base, "win32").keyFile.startsWith(folder)).toBe(true);
   });
 
   test("refuses a symlink in place of the folder", () => {

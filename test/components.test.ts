@@ -2,7 +2,6 @@
  * Each component on its own, under mocks: what a caller can rely on beyond what the whole-program
  * tests show (an unpublished notebook for a proxy, image build options, the VM's outputs).
  */
-import * as path from "node:path";
 import { fakeKeyPair, isSecret, mockFloatingIp, only, promiseOf, runMocked } from "./mocks";
 
 const imageRef = `docker.io/instructor/jupyter-notebook@sha256:${"f".repeat(64)}`;
@@ -59,7 +58,8 @@ describe("JupyterImage", () => {
     expect(image.inputs).toEqual({
       imageName: "registry.example.org/team/nb:1.2.3",
       build: {
-        context: path.resolve(__dirname, "..", "docker"),
+        // Project-relative: another checkout builds the same context, so the same digest.
+        context: "docker",
         dockerfile: "Dockerfile",
         args: { VERSION: "1.2.3", REVISION: "r1" },
         platform: "linux/arm64",

@@ -57,6 +57,7 @@ describe("parseStackConfig accepts", () => {
       sshCidr: "203.0.113.7/32",
       notebookCidr: "0.0.0.0/0",
       sshPublicKey: undefined,
+      readinessTimeouts: { dnsMinutes: 60, httpsMinutes: 15 },
       allocation: "cis230000",
       tls: {
         mode: "letsencrypt",
@@ -123,6 +124,21 @@ describe("parseStackConfig accepts", () => {
 
 const bad: [string, RawConfig, string][] = [
   [
+    "letsencrypt on a network without Jetstream2 DNS names",
+    { ...jetstream, allocation: "cis230000", network: "my-net" },
+    '[network] is "my-net": Jetstream2 gives DNS names only to instances on auto_allocated_network, and [tls] letsencrypt needs one. Use auto_allocated_network, or set tls to self-signed or off',
+  ],
+  [
+    "a readiness timeout that is not whole minutes",
+    { ...jetstream, allocation: "cis230000", dnsTimeoutMinutes: "0.5" },
+    '[dnsTimeoutMinutes] must be a whole number of minutes from 1 to 240, got "0.5"',
+  ],
+  [
+    "an image stack that does not build",
+    { target: "image", image: `docker.io/a/b@sha256:${"a".repeat(64)}` },
+    "[target] image builds and pushes the notebook image: set buildImage true, dockerHubUser and dockerHubToken (and no image or imageStack)",
+  ],
+  [
     "an unknown key",
     { ...jetstream, sshCIDR: "1.2.3.4/32" },
     `[sshCIDR] is not a jetstream-notebooks setting; known settings: ${configKeys.join(", ")}`,
@@ -130,7 +146,7 @@ const bad: [string, RawConfig, string][] = [
   [
     "an unknown target",
     { ...jetstream, target: "aws" },
-    '[target] must be "local" or "jetstream", got "aws"',
+    '[target] must be "local", "jetstream" or "image", got "aws"',
   ],
   [
     "a student name with capitals",

@@ -35,6 +35,8 @@ export interface Recorded {
   additionalSecretOutputs: string[];
   deleteBeforeReplace: boolean;
   retainOnDelete: boolean;
+  /** The replacementTrigger option, resolved (undefined when not given). */
+  replacementTrigger?: unknown;
 }
 
 export interface MockOptions {
@@ -63,6 +65,11 @@ export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
 export function isKnown<T>(output: pulumi.Output<T>): Promise<boolean> {
   // `isKnown` is internal on Output but part of its runtime shape since Pulumi 1.0.
   return (output as unknown as { isKnown: Promise<boolean> }).isKnown;
+}
+
+/** The value, or "<unknown>" in a preview that does not know it yet. */
+async function knownOrMarker<T>(output: pulumi.Output<T>): Promise<T | "<unknown>"> {
+  return (await isKnown(output)) ? promiseOf(output) : "<unknown>";
 }
 
 export function isSecret<T>(output: pulumi.Output<T>): Promise<boolean> {
@@ -127,6 +134,8 @@ function computedOutputs(
       return { exitCode: undefined, networkDatas: [] };
     case "command:remote:Command":
       return { stdout: "ready", stderr: "" };
+    case "command:local:Command":
+      return { stdout: `${name} done`, stderr: "" };
     case "pulumi:pulumi:StackReference": {
       const stackName = String(inputs.name);
       const outputs = opts.stackOutputs?.[stackName];
@@ -257,6 +266,9 @@ export async function runMocked<T>(
             additionalSecretOutputs: o.additionalSecretOutputs ?? [],
             deleteBeforeReplace: o.deleteBeforeReplace ?? false,
             retainOnDelete: o.retainOnDelete ?? false,
+            ...(o.replacementTrigger === undefined
+              ? {}
+              : { replacementTrigger: await knownOrMarker(pulumi.output(o.replacementTrigger)) }),
           };
         })(),
       );

@@ -22,6 +22,7 @@ test("reads the dev stack's config and exports every contract output", async () 
       "imageRef",
       "notebookUrl",
       "publicIp",
+      "securityGroupId",
       "sshCommand",
       "sshPrivateKey",
       "student",

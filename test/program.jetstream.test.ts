@@ -8,7 +8,6 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { NotebookStackOutputs } from "../program";
 import type { RawConfig } from "../lib/config";
-import type { ReadinessDeps } from "../lib/httpsReadiness";
 import { sshOptions } from "../lib/sshIdentity";
 import {
   fakeDigest,
@@ -24,12 +23,7 @@ import {
   type MockOptions,
   type Recorded,
 } from "./mocks";
-import { answeringNetwork, type NetworkCall } from "./support/answeringNetwork";
 import { describeWithTool, exec, hasCommand } from "./support/docker";
-
-// The HTTPS readiness waits reach DNS and the network: here the network answers (the VM's name
-// resolves to its floating IP, the proxy has a trusted certificate) and records what was asked.
-const network: NetworkCall[] = [];
 
 const digest = fakeDigest("instructor-image");
 const imageRef = `docker.io/instructor/jupyter-notebook@sha256:${digest}`;
@@ -63,6 +57,7 @@ const T = {
   fip: "openstack:networking/floatingIp:FloatingIp",
   fipAssoc: "openstack:networking/floatingIpAssociate:FloatingIpAssociate",
   gate: "command:remote:Command",
+  local: "command:local:Command",
   provider: "pulumi:providers:docker",
   token: "random:index/randomPassword:RandomPassword",
   remoteImage: "docker:index/remoteImage:RemoteImage",
@@ -76,7 +71,6 @@ const T = {
 let tmp: string;
 const savedTmp = process.env.TMPDIR;
 beforeEach(() => {
-  network.length = 0;
   // The docker provider's key files go under the temp folder: a fresh one per test shows what a
   // run wrote (and that a preview wrote nothing).
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "jn-stack-program-"));
@@ -87,10 +81,7 @@ afterEach(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function program(
-  raw: RawConfig,
-  opts: MockOptions & { dockerHubToken?: string; httpsReadiness?: ReadinessDeps } = {},
-) {
+async function program(raw: RawConfig, opts: MockOptions & { dockerHubToken?: string } = {}) {
   return runMocked(async () => {
     const pulumiSdk = await import("@pulumi/pulumi");
     const { parseStackConfig } = await import("../lib/config");
@@ -99,7 +90,6 @@ async function program(
       dockerHubToken:
         opts.dockerHubToken === undefined ? undefined : pulumiSdk.secret(opts.dockerHubToken),
       imageLabels: { revision: "abc123", created: "2030-02-01T10:00:00Z" },
-      httpsReadiness: opts.httpsReadiness ?? answeringNetwork(mockFloatingIp, network),
     });
   }, opts);
 }
@@ -127,6 +117,7 @@ describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", 
       [T.fip]: 1,
       [T.fipAssoc]: 1,
       [T.gate]: 1,
+      [T.local]: 1,
       [T.server]: 1,
       [T.provider]: 1,
       [T.token]: 1,
@@ -140,6 +131,7 @@ describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", 
         "hpc-alice",
         "hpc-alice",
         "hpc-alice-engine",
+        "hpc-alice-flavor",
         "hpc-alice-host",
         "hpc-alice-image",
         "hpc-alice-ip",
@@ -171,7 +163,12 @@ describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", 
     for (const r of rs) {
       if (r.type.startsWith("jetstream-notebooks:")) continue;
       const expected =
-        r.type.startsWith("openstack:") || r.type === T.gate || r.type === T.key ? vm : server;
+        r.type.startsWith("openstack:") ||
+        r.type === T.gate ||
+        r.type === T.key ||
+        r.type === T.local
+          ? vm
+          : server;
       expect({ resource: k(r), parent: r.parent }).toEqual({ resource: k(r), parent: expected });
     }
   });
@@ -220,6 +217,8 @@ describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", 
   test("never replaces the VM for new user data or boot image, and keeps the user data secret", () => {
     const instance = only(rs, T.instance);
     expect(instance.ignoreChanges).toEqual(["userData", "imageName"]);
+    // `up --replace` deletes first: Nova refuses the port while the old server holds it.
+    expect(instance.deleteBeforeReplace).toBe(true);
     expect(instance.secretInputs.has("userData")).toBe(true);
     const userData = String(instance.inputs.userData);
     expect(userData.split("\n")[0]).toBe("#cloud-config");
@@ -245,7 +244,8 @@ describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", 
     expect(String(gate.inputs.create)).toContain("cloud-init status --wait");
     // A rebuilt image must roll the container without re-running (or failing) the gate.
     expect(String(gate.inputs.create)).not.toContain(digest);
-    expect(gate.inputs.triggers).toEqual([await idOf(T.instance)]);
+    // A resize reboots the VM: the gate runs again before anything dials its engine.
+    expect(gate.inputs.triggers).toEqual([await idOf(T.instance), "m3.quad"]);
     expect(gate.dependsOn).toEqual([`${T.fipAssoc}::hpc-alice-ip`]);
     // The key pair the VM gets is that same login key.
     expect(only(rs, T.keypair).inputs.publicKey).toBe(
@@ -273,9 +273,26 @@ describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", 
     }
   });
 
+  test("guards the flavor before the instance: a resize to a smaller root disk is refused", () => {
+    const guard = only(rs, T.local, "hpc-alice-flavor");
+    expect(guard.inputs.environment).toEqual({ JN_FLAVOR: "m3.quad", JN_DISK_GB: "20" });
+    expect(String(guard.inputs.update)).toContain("PULUMI_COMMAND_STDOUT");
+    expect(only(rs, T.instance).dependsOn).toEqual([k(guard)]);
+  });
+
+  test("the work volume: labels that never change, replaced (old first) only on a new machine", async () => {
+    const volume = only(rs, T.volume);
+    expect(volume.inputs.labels).toEqual([
+      { label: "org.jetstream-notebooks.workshop", value: "hpc" },
+      { label: "org.jetstream-notebooks.student", value: "alice" },
+    ]);
+    expect(volume.replacementTrigger).toBe(await idOf(T.instance));
+    expect(volume.deleteBeforeReplace).toBe(true);
+  });
+
   test("ties every Docker resource to the instance id, so a replaced VM gets them all anew", async () => {
     const machine = { label: "org.jetstream-notebooks.machine", value: await idOf(T.instance) };
-    for (const type of [T.volume, T.network, T.container]) {
+    for (const type of [T.network, T.container]) {
       expect({ type, labels: only(rs, type).inputs.labels }).toEqual({
         type,
         labels: [
@@ -415,15 +432,29 @@ describe("a jetstream student stack behind HTTPS (the default)", () => {
       type,
     );
 
-  test("opens 80 and 443 to notebookCidr and SSH to sshCidr, and not the notebook's port", () => {
+  test("opens 443 to notebookCidr, 80 to all (Let's Encrypt validates from anywhere), SSH to sshCidr", () => {
     const rules = rs
       .filter((r) => r.type === T.rule)
       .map((r) => [r.name, r.inputs.portRangeMin, r.inputs.portRangeMax, r.inputs.remoteIpPrefix]);
     expect(rules).toEqual([
       ["hpc-alice-ssh", 22, 22, "203.0.113.7/32"],
-      ["hpc-alice-port-80", 80, 80, "192.0.2.0/24"],
+      ["hpc-alice-port-80", 80, 80, "0.0.0.0/0"],
       ["hpc-alice-port-443", 443, 443, "192.0.2.0/24"],
     ]);
+    // With 443 restricted, TLS-ALPN validation would fail: HTTP-01 only.
+    const proxy = proxyResource(T.container).inputs;
+    expect((proxy.uploads as { content: string }[])[0].content).toContain(
+      "disable_tlsalpn_challenge",
+    );
+  });
+
+  test("with notebookCidr open to all, both challenges stay available", async () => {
+    const open = await program({ ...student, notebookCidr: "0.0.0.0/0" });
+    const proxy = only(
+      open.resources.filter((r) => r.parent === `${T.proxy}::hpc-alice-https`),
+      T.container,
+    ).inputs;
+    expect((proxy.uploads as { content: string }[])[0].content).not.toContain("tls {");
   });
 
   test("publishes the notebook on no host port: only the proxy reaches it, on its network", () => {
@@ -454,7 +485,9 @@ describe("a jetstream student stack behind HTTPS (the default)", () => {
   });
 
   test("the proxy runs on the VM's engine after the gate and the notebook, deleted with the VM", () => {
-    const children = rs.filter((r) => r.parent === `${T.proxy}::hpc-alice-https`);
+    const children = rs.filter(
+      (r) => r.parent === `${T.proxy}::hpc-alice-https` && r.type !== T.local,
+    );
     expect(children.map((r) => r.type).sort()).toEqual(
       [T.container, T.remoteImage, T.volume, T.volume].sort(),
     );
@@ -467,7 +500,11 @@ describe("a jetstream student stack behind HTTPS (the default)", () => {
       }).toEqual({
         r: k(r),
         provider: `${T.provider}::hpc-alice-engine`,
-        dependsOn: [`${T.gate}::hpc-alice-ready`, `${T.container}::hpc-alice-notebook`],
+        dependsOn: [
+          `${T.gate}::hpc-alice-ready`,
+          `${T.container}::hpc-alice-notebook`,
+          ...(r.type === T.container ? [`${T.local}::hpc-alice-https-dns`] : []),
+        ],
         deletedWith: `${T.instance}::hpc-alice-vm`,
       });
     }
@@ -482,19 +519,51 @@ describe("a jetstream student stack behind HTTPS (the default)", () => {
     expect(await promiseOf(out.notebookUrl)).toBe(`https://${hostname}/lab?token=${token}`);
     expect(await isSecret(out.notebookUrl)).toBe(true);
     expect(await promiseOf(out.hostname)).toBe(hostname);
-    expect(network).toEqual([
-      { kind: "resolve", hostname },
-      { kind: "probe", hostname },
+  });
+
+  test("waits for DNS after the gate (the VM is up and its address associated), at the floating IP", () => {
+    const waits = rs.filter(
+      (r) => r.parent === `${T.proxy}::hpc-alice-https` && r.type === T.local,
+    );
+    expect(waits.map((w) => [w.name, w.inputs.environment])).toEqual([
+      [
+        "hpc-alice-https-dns",
+        {
+          JN_WAIT: "dns",
+          JN_HOSTNAME: hostname,
+          JN_ADDRESS: mockFloatingIp,
+          JN_TIMEOUT_MINUTES: "60",
+        },
+      ],
+      [
+        "hpc-alice-https-ready",
+        {
+          JN_WAIT: "https",
+          JN_HOSTNAME: hostname,
+          JN_ADDRESS: mockFloatingIp,
+          JN_TIMEOUT_MINUTES: "15",
+          JN_CERTIFICATE: "trusted",
+        },
+      ],
     ]);
+    expect(waits[0].dependsOn).toEqual([
+      `${T.gate}::hpc-alice-ready`,
+      `${T.container}::hpc-alice-notebook`,
+    ]);
+    expect(only(rs, T.gate).dependsOn).toEqual([`${T.fipAssoc}::hpc-alice-ip`]);
+  });
+
+  test("the timeouts are settings", async () => {
+    const slow = await program({ ...student, dnsTimeoutMinutes: "120", httpsTimeoutMinutes: "30" });
+    const env = slow.resources
+      .filter((r) => r.type === T.local && r.parent === `${T.proxy}::hpc-alice-https`)
+      .map((r) => (r.inputs.environment as Record<string, string>).JN_TIMEOUT_MINUTES);
+    expect(env).toEqual(["120", "30"]);
   });
 
   test("self-signed: Caddy's internal CA, and readiness checks the name, not the issuer", async () => {
     // Caddy's internal CA: no browser (and no probe) trusts the chain, but it names the host.
-    network.length = 0;
-    const selfSigned = await program(
-      { ...student, tls: "self-signed" },
-      { httpsReadiness: answeringNetwork(mockFloatingIp, network, { trusted: false }) },
-    );
+    const selfSigned = await program({ ...student, tls: "self-signed" });
     const proxy = only(
       selfSigned.resources.filter((r) => r.parent === `${T.proxy}::hpc-alice-https`),
       T.container,
@@ -503,7 +572,12 @@ describe("a jetstream student stack behind HTTPS (the default)", () => {
     expect(await promiseOf(selfSigned.result.notebookUrl)).toMatch(
       new RegExp(`^https://${hostname.replace(/\./g, "\\.")}/lab\\?token=[0-9a-zA-Z]{48}$`),
     );
-    expect(network.map((c) => c.kind)).toEqual(["resolve", "probe"]);
+    const ready = only(selfSigned.resources, T.local, "hpc-alice-https-ready");
+    expect((ready.inputs.environment as Record<string, string>).JN_CERTIFICATE).toBe("names-host");
+    // Nothing to validate from outside: the port rules follow notebookCidr.
+    expect(only(selfSigned.resources, T.rule, "hpc-alice-port-80").inputs.remoteIpPrefix).toBe(
+      "192.0.2.0/24",
+    );
   });
 
   test("Let's Encrypt staging for rehearsals: the ACME CA goes into the Caddyfile", async () => {
@@ -521,7 +595,8 @@ describe("a jetstream student stack behind HTTPS (the default)", () => {
 
 describe("jetstream variants", () => {
   test("without an allocation the hostname is empty; with the student's own key, ssh uses it", async () => {
-    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIInstructor me@laptop";
+    const key =
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoUjoKXSOXRqvtCG5J0GEa77fX13WWRlljNCT5Z5JDD me@laptop";
     const run = await program({ ...plainStudent, allocation: undefined, sshPublicKey: key });
     expect(await promiseOf(run.result.hostname)).toBe("");
     expect(await promiseOf(run.result.sshCommand)).toBe(`ssh ubuntu@${mockFloatingIp}`);
@@ -542,6 +617,50 @@ describe("jetstream variants", () => {
     );
     expect(only(run.resources, T.remoteImage).inputs.name).toBe(imageRef);
     expect(await promiseOf(run.result.imageRef)).toBe(imageRef);
+  });
+
+  test("behind HTTPS, shares the workshop's security group from the instructor's stack", async () => {
+    const run = await program(
+      { ...student, image: undefined, imageStack: "instructor" },
+      { stackOutputs: { instructor: { imageRef, securityGroupId: "sg-workshop" } } },
+    );
+    expect(run.resources.filter((r) => r.type === T.sg || r.type === T.rule)).toEqual([]);
+    expect(only(run.resources, T.port).inputs.securityGroupIds).toEqual(["sg-workshop"]);
+  });
+
+  test("refuses an instructor stack without the workshop's security group, naming the fix", async () => {
+    const { checkStackSecurityGroup } = await import("../program");
+    expect(() => checkStackSecurityGroup(undefined, "instructor")).toThrow(
+      "[imageStack] stack \"instructor\" has no securityGroupId: set sshCidr (and notebookCidr) on it and run pulumi up there, so every student's VM shares the workshop's security group",
+    );
+    expect(checkStackSecurityGroup("sg-1", "instructor")).toBe("sg-1");
+  });
+
+  test("the instructor's image stack owns the workshop's group: SSH, 80 from all, 443 from notebookCidr", async () => {
+    const run = await program(
+      {
+        target: "image",
+        workshop: "hpc",
+        buildImage: "true",
+        dockerHubUser: "instructor",
+        dockerHubToken: "[secret]",
+        sshCidr: "203.0.113.7/32",
+        notebookCidr: "192.0.2.0/24",
+      },
+      { dockerHubToken: "dckr_pat_example" },
+    );
+    expect(only(run.resources, T.sg).inputs.name).toBe("hpc-notebooks");
+    expect(
+      run.resources
+        .filter((r) => r.type === T.rule)
+        .map((r) => [r.name, r.inputs.portRangeMin, r.inputs.remoteIpPrefix]),
+    ).toEqual([
+      ["hpc-workshop-ssh", 22, "203.0.113.7/32"],
+      ["hpc-workshop-port-80", 80, "0.0.0.0/0"],
+      ["hpc-workshop-port-443", 443, "192.0.2.0/24"],
+    ]);
+    expect(run.resources.filter((r) => r.type === T.instance)).toEqual([]);
+    expect(await promiseOf(run.result.securityGroupId)).toMatch(/^hpc-workshop-sg-id-/);
   });
 
   test("refuses an instructor stack whose imageRef is not pinned by digest", async () => {
@@ -573,7 +692,8 @@ describe("jetstream variants", () => {
     expect(image.inputs).toEqual({
       imageName: "docker.io/instructor/jupyter-notebook:2030.3",
       build: {
-        context: path.resolve(__dirname, "..", "docker"),
+        // Relative: another checkout builds the same context and pushes the same digest.
+        context: "docker",
         dockerfile: "Dockerfile",
         args: { VERSION: "2030.3", REVISION: "abc123", CREATED: "2030-02-01T10:00:00Z" },
         platform: "linux/amd64",
@@ -597,9 +717,7 @@ describe("a preview of a new jetstream stack (nothing exists, so no IP)", () => 
   });
 
   test("declares the same resources as an up (the HTTPS proxy included) and does not throw", () => {
-    expect(run.resources).toHaveLength(25);
-    // A preview neither waits for DNS nor probes HTTPS.
-    expect(network).toEqual([]);
+    expect(run.resources).toHaveLength(28);
   });
 
   test("leaves everything that needs the VM unknown, and writes no key files", async () => {

@@ -29,9 +29,7 @@ import {
 } from "./support/docker";
 import WebSocket from "ws";
 import { jupyterApi, request, runInKernel, startKernel, waitForHttp } from "./support/jupyter";
-import { registryDigest, type Recorded } from "./mocks";
-import { answeringNetwork } from "./support/answeringNetwork";
-import { recordTlsProxy } from "./support/tlsProxyHarness";
+import { mockDigest, recordTlsProxy, type RecordedResource } from "./support/tlsProxyHarness";
 
 const hostname = "notebook.test";
 const token = randomBytes(24).toString("hex");
@@ -51,7 +49,7 @@ interface RunningProxy {
  * input goes to the translator as recorded, which refuses any it does not translate.
  */
 function localSpec(
-  recorded: Recorded,
+  recorded: RecordedResource,
   local: { name: string; image: string; ports: Map<number, number> },
 ): ContainerSpec {
   const spec = recorded.inputs as unknown as ContainerSpec;
@@ -73,7 +71,7 @@ function localSpec(
 }
 
 async function startProxy(
-  spec: Recorded,
+  spec: RecordedResource,
   image: string,
   ports: Map<number, number>,
 ): Promise<RunningProxy> {
@@ -139,7 +137,7 @@ function wsHandshake(
 }
 
 describeWithDocker("TLS proxy in front of the real notebook", () => {
-  let container: Recorded;
+  let container: RecordedResource;
   let proxy: RunningProxy;
   let ca: string;
   let httpsPort: number;
@@ -150,15 +148,13 @@ describeWithDocker("TLS proxy in front of the real notebook", () => {
   beforeAll(async () => {
     const recording = await recordTlsProxy(
       { network, upstreamHost: "notebook", hostname, mode: "self-signed" },
-      // Not a preview, so the container's image is the pulled digest; the readiness waits are
-      // answered here (this test's own checks below ask the real proxy).
-      { preview: false, readinessDeps: answeringNetwork("127.0.0.1") },
+      { preview: true },
     );
-    const found = recording.ofType("docker:index/container:Container");
+    const found = recording.resources.filter((r) => r.type === "docker:index/container:Container");
     expect(found).toHaveLength(1);
     container = found[0]!;
     // The digest the mocked registry gave; the engine here runs the same tag from a local image.
-    expect(container.inputs.image).toBe(`caddy@${registryDigest("caddy:2.11.4")}`);
+    expect(container.inputs.image).toBe(`caddy@${mockDigest}`);
 
     const [notebookId, caddy] = await Promise.all([notebookImage(), caddyImage()]);
     caddySource = `${caddy.tag} (${caddy.source})`;

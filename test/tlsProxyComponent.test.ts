@@ -1,50 +1,16 @@
 /**
  * TlsProxy under Pulumi mocks: what it declares, on which engine, with which inputs, and that its URL
- * waits for readiness. Mocks run no provider: that the declared container really serves HTTPS in
+ * waits for the readiness resources (which run lib/readinessMain.ts; test/readinessMain.test.ts runs it). Mocks run no provider: that the declared container really serves HTTPS in
  * front of the notebook is shown by test/tlsProxy.test.ts, which runs this very spec on the engine.
  */
-import { registryDigest } from "./mocks";
-import type { ReadinessDeps } from "../lib/httpsReadiness";
-import { answeringNetwork } from "./support/answeringNetwork";
+import { createHash } from "node:crypto";
 import {
-  componentKey,
-  engineProvider,
+  mockDigest,
   recordTlsProxy,
+  type RecordedResource,
   type TlsProxyRecording,
 } from "./support/tlsProxyHarness";
 
-// The readiness waits reach the network only through the deps given to the component. These answer
-// wrong first (another address, then a certificate no browser trusts) and right after, and record
-// every call, so the test sees what each wait accepted and what it waited out.
-const mockDigest = registryDigest("caddy:2.11.4");
-type Call = { kind: "resolve" | "probe"; answer: string };
-
-function networkRightOnSecondTry(calls: Call[]): ReadinessDeps {
-  const right = answeringNetwork("192.0.2.10");
-  const wrongAddress = answeringNetwork("198.51.100.99");
-  const untrusted = answeringNetwork("192.0.2.10", [], { trusted: false });
-  const wrong: Pick<ReadinessDeps, "resolve" | "probe"> = {
-    resolve: (hostname) => wrongAddress.resolve(hostname),
-    probe: (request) => untrusted.probe(request),
-  };
-  const tries = { resolve: 0, probe: 0 };
-  const first = (kind: "resolve" | "probe") => tries[kind]++ === 0;
-  return {
-    ...right,
-    resolve: async (hostname) => {
-      const addresses = await (first("resolve") ? wrong : right).resolve(hostname);
-      calls.push({ kind: "resolve", answer: addresses.join(",") });
-      return addresses;
-    },
-    probe: async (request) => {
-      const answer = await (first("probe") ? wrong : right).probe(request);
-      calls.push({ kind: "probe", answer: answer.authorized ? "trusted" : "untrusted" });
-      return answer;
-    },
-  };
-}
-
-const calls: Call[] = [];
 const hostname = "nb-ada.abc123456.projects.jetstream-cloud.org";
 let rec: TlsProxyRecording;
 
@@ -56,20 +22,27 @@ beforeAll(async () => {
       hostname,
       acmeEmail: "instructor@example.edu",
       expectedAddress: "192.0.2.10",
+      machineId: "vm-1",
+      httpChallengeOnly: true,
+      dnsTimeoutMinutes: 90,
     },
-    { preview: false, name: "ada-tls", readinessDeps: networkRightOnSecondTry(calls) },
+    { preview: false, name: "ada-tls" },
   );
 });
 
-function only(type: string) {
-  const found = rec.ofType(type);
+function only(type: string, name?: string) {
+  const found = rec.resources.filter(
+    (r) => r.type === type && (name === undefined || r.name === name),
+  );
   expect(found).toHaveLength(1);
   return found[0];
 }
 
-test("declares exactly one image, two volumes and one container, all children on the given engine", () => {
+test("declares one image, two volumes, one container on the given engine, and two local waits", () => {
   const types = rec.resources.map((r) => `${r.type} ${r.name}`).sort();
   expect(types).toEqual([
+    "command:local:Command ada-tls-dns",
+    "command:local:Command ada-tls-ready",
     "docker:index/container:Container ada-tls",
     "docker:index/remoteImage:RemoteImage ada-tls-image",
     "docker:index/volume:Volume ada-tls-config",
@@ -78,15 +51,19 @@ test("declares exactly one image, two volumes and one container, all children on
     "pulumi:providers:docker engine",
   ]);
   for (const r of rec.resources.filter((x) => x.type.startsWith("docker:index/"))) {
-    expect(r.parent).toBe(componentKey("ada-tls"));
-    expect(r.provider).toBe(engineProvider);
+    expect(r.parentIsComponent).toBe(true);
+    expect(r.usesEngineProvider).toBe(true);
   }
 });
 
 test("resolves the default tag to its registry digest and runs the container by that digest", () => {
-  // The mocked registry's digest is derived from the name asked, so this shows what was asked.
-  expect(rec.calls).toEqual(["docker:index/getRegistryImage:getRegistryImage"]);
-  expect(rec.result.imageRef).toBe(`caddy@${mockDigest}`);
+  expect(rec.calls).toEqual([
+    {
+      token: "docker:index/getRegistryImage:getRegistryImage",
+      inputs: expect.objectContaining({ name: "caddy:2.11.4" }) as unknown,
+    },
+  ]);
+  expect(rec.outputs.imageRef).toBe(`caddy@${mockDigest}`);
   expect(only("docker:index/remoteImage:RemoteImage").inputs).toMatchObject({
     name: `caddy@${mockDigest}`,
     keepLocally: true,
@@ -105,9 +82,8 @@ test("publishes only 80 and 443, joins the notebook's network, keeps certificate
   expect(c.inputs.networksAdvanced).toEqual([expect.objectContaining({ name: "nb-net" })]);
   const volumes = c.inputs.volumes as { volumeName: string; containerPath: string }[];
   expect(volumes.map((v) => v.containerPath).sort()).toEqual(["/config", "/data"]);
-  expect(rec.result.dataVolumeName).toMatch(/^ada-tls-data-[0-9a-f]{7}$/);
   expect(volumes.find((v) => v.containerPath === "/data")?.volumeName).toBe(
-    rec.result.dataVolumeName,
+    rec.outputs.dataVolumeName,
   );
   // The fixed host ports mean the old container must go first.
   expect(c.deleteBeforeReplace).toBe(true);
@@ -137,40 +113,64 @@ test("uploads the rendered Caddyfile for the hostname, the notebook upstream and
   ]);
 });
 
-test("waits for DNS to the floating IP, then for a publicly trusted certificate, before the URL", () => {
-  expect(calls).toEqual([
-    { kind: "resolve", answer: "198.51.100.99" },
-    { kind: "resolve", answer: "192.0.2.10" },
-    { kind: "probe", answer: "untrusted" },
-    { kind: "probe", answer: "trusted" },
-  ]);
-  expect(rec.result.url).toBe(`https://${hostname}/`);
+test("waits for DNS at the floating IP as a resource, then starts the proxy", () => {
+  const dns = only("command:local:Command", "ada-tls-dns");
+  expect(dns.inputs).toEqual({
+    create: "npx --no-install tsx lib/readinessMain.ts",
+    environment: {
+      JN_WAIT: "dns",
+      JN_HOSTNAME: hostname,
+      JN_ADDRESS: "192.0.2.10",
+      JN_TIMEOUT_MINUTES: "90",
+    },
+    // Only a new machine, address or name runs it again: an unchanged `up` asks no DNS server.
+    triggers: ["vm-1", "192.0.2.10", hostname],
+  });
+  expect(dns.parentIsComponent).toBe(true);
+  const container = only("docker:index/container:Container");
+  // The container waits for the DNS name (its only dependency here).
+  expect(container.dependsOn).toHaveLength(1);
 });
 
-test("with the staging CA (a rehearsal), a certificate that names the host will do", async () => {
-  const staging: Call[] = [];
-  const r = await recordTlsProxy(
-    {
-      network: "nb-net",
-      upstreamHost: "nb-ada",
-      hostname,
-      acmeCa: "https://acme-staging-v02.api.letsencrypt.org/directory",
+test("then HTTPS through the floating IP, triggered by the container and its Caddyfile, before the URL", () => {
+  const ready = only("command:local:Command", "ada-tls-ready");
+  const caddyfile = (
+    only("docker:index/container:Container").inputs.uploads as { content: string }[]
+  )[0].content;
+  expect(ready.inputs).toEqual({
+    create: "npx --no-install tsx lib/readinessMain.ts",
+    environment: {
+      JN_WAIT: "https",
+      JN_HOSTNAME: hostname,
+      JN_ADDRESS: "192.0.2.10",
+      JN_TIMEOUT_MINUTES: "15",
+      JN_CERTIFICATE: "trusted",
     },
-    { preview: false, name: "ada-tls", readinessDeps: networkRightOnSecondTry(staging) },
-  );
-  // No expected address: the first answer resolves the name; the untrusted certificate is accepted.
-  expect(staging).toEqual([
-    { kind: "resolve", answer: "198.51.100.99" },
-    { kind: "probe", answer: "untrusted" },
+    triggers: ["ada-tls-id", createHash("sha256").update(caddyfile).digest("hex")],
+  });
+  expect(rec.outputs.url).toBe(`https://${hostname}/`);
+});
+
+test("a restricted 443: HTTP-01 only in the Caddyfile", () => {
+  const uploads = only("docker:index/container:Container").inputs.uploads as { content: string }[];
+  expect(uploads[0].content).toContain("\t\tdisable_tlsalpn_challenge\n");
+});
+
+test("carries the machine id: a replaced VM gets a new image pull, volumes and container", () => {
+  expect(only("docker:index/remoteImage:RemoteImage").inputs.triggers).toEqual({ machine: "vm-1" });
+  expect(only("docker:index/container:Container").inputs.labels).toEqual([
+    { label: "org.jetstream-notebooks.machine", value: "vm-1" },
   ]);
-  expect(r.result.url).toBe(`https://${hostname}/`);
+  const volumes = rec.resources.filter(
+    (r: RecordedResource) => r.type === "docker:index/volume:Volume",
+  );
+  expect(volumes.map((v) => v.replacementTrigger)).toEqual(["vm-1", "vm-1"]);
 });
 
 describe("self-signed, with a digest-pinned image, in preview", () => {
   const pinned = `caddy@sha256:${"12".repeat(32)}`;
   let selfSigned: TlsProxyRecording;
   beforeAll(async () => {
-    calls.length = 0;
     selfSigned = await recordTlsProxy(
       {
         network: "nb-net",
@@ -181,40 +181,43 @@ describe("self-signed, with a digest-pinned image, in preview", () => {
         acmeEmail: "instructor@example.edu",
         image: pinned,
       },
-      { preview: true, name: "bob-tls", readinessDeps: networkRightOnSecondTry(calls) },
+      { preview: true, name: "bob-tls" },
     );
   });
 
   test("uses the pinned reference as given, without asking the registry", () => {
     expect(selfSigned.calls).toEqual([]);
-    expect(selfSigned.result.imageRef).toBe(pinned);
-    // The container takes the pulled image's repoDigest, which a preview of a new stack cannot know.
-    const [image] = selfSigned.ofType("docker:index/remoteImage:RemoteImage");
-    expect(image?.inputs.name).toBe(pinned);
+    expect(selfSigned.outputs.imageRef).toBe(pinned);
+    const c = selfSigned.resources.find((r) => r.type === "docker:index/container:Container");
+    expect(c?.inputs.image).toBe(pinned);
   });
 
   test("renders tls internal, leaves the ACME email out, and proxies to the given port", () => {
-    const [c] = selfSigned.ofType("docker:index/container:Container");
+    const c = selfSigned.resources.find((r) => r.type === "docker:index/container:Container");
     const content = (c?.inputs.uploads as { content: string }[])[0].content;
     expect(content).toContain("\ttls internal\n");
     expect(content).toContain("\treverse_proxy nb-bob:9999\n");
     expect(content).not.toContain("email");
   });
 
-  test("a preview waits for nothing, and the URL is not known yet", () => {
-    expect(calls).toEqual([]);
-    expect(selfSigned.result.url).toBeUndefined();
+  test("a preview runs no wait and leaves the URL unknown", () => {
+    expect(selfSigned.outputs.url).toBeUndefined();
+    const ready = selfSigned.resources.find((r) => r.name === "bob-tls-ready");
+    expect((ready?.inputs.environment as Record<string, string>).JN_CERTIFICATE).toBe("names-host");
   });
 });
 
 describe("on a VM: ordering after the readiness gate, deleted with the VM", () => {
   let onVm: TlsProxyRecording;
+  const stand: { gate?: unknown; vm?: unknown } = {};
   beforeAll(async () => {
     onVm = await recordTlsProxy(
       (docker) => {
         // Any resources will do as the gate and the VM here; the proxy only orders against them.
         const gate = new docker.Network("gate", {});
         const vm = new docker.Network("vm", {});
+        stand.gate = gate;
+        stand.vm = vm;
         return {
           network: "nb-net",
           upstreamHost: "notebook",
@@ -238,8 +241,25 @@ describe("on a VM: ordering after the readiness gate, deleted with the VM", () =
       "cy-tls-image",
     ]);
     for (const r of children) {
-      expect(r.dependsOn).toEqual(["docker:index/network:Network::gate"]);
-      expect(r.deletedWith).toBe("docker:index/network:Network::vm");
+      if (r.name === "cy-tls") {
+        // The container also waits for the DNS name.
+        expect(r.dependsOn).toEqual([stand.gate, expect.anything()]);
+      } else {
+        expect(r.dependsOn).toEqual([stand.gate]);
+      }
+      expect(r.deletedWith).toBe(stand.vm);
     }
+  });
+});
+
+describe("a preview of a new VM, whose engine cannot be asked for the tag's digest", () => {
+  test("leaves the proxy image unknown instead of caddy@undefined", async () => {
+    const preview = await recordTlsProxy(
+      { network: "nb-net", upstreamHost: "notebook", hostname },
+      { preview: true, name: "dee-tls", registryDigest: null },
+    );
+    expect(preview.outputs.imageRef).toBeUndefined();
+    const image = preview.resources.find((r) => r.type === "docker:index/remoteImage:RemoteImage");
+    expect(JSON.stringify(image?.inputs)).not.toContain("undefined");
   });
 });

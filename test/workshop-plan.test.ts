@@ -154,3 +154,39 @@ describe("plan", () => {
     expect(report.su).toEqual({ hours: 36, suPerHour: 2, students: 3, su: 216 });
   });
 });
+
+describe("planWarnings", () => {
+  const shared = parseSettings(
+    { ...base, sshCidr: "203.0.113.7/32", image: `docker.io/x/y@sha256:${"0".repeat(64)}` },
+    file,
+  );
+
+  test("the stack's own warnings, placeholders, a far expiry and the Let's Encrypt budget, all at once", async () => {
+    const { planWarnings } = await import("../workshop/plan");
+    const early = new Date("2030-03-01T12:00:00Z");
+    expect(
+      planWarnings({ settings: shared, students, secrets: {}, now: early, newStudents: 3 }),
+    ).toEqual([
+      expect.stringMatching(/^\/srv\/class\/workshop\.yaml: \[acmeEmail\] is not set/) as string,
+      `${file}: [image] is docker.io/x/y@sha256:${"0".repeat(64)}, the all-zero digest left from workshop.example.yaml: set your own`,
+      `${file}: [sshCidr] is 203.0.113.7/32, a documentation address (RFC 5737) left from workshop.example.yaml: set your own`,
+      `${file}: [allocation] is tra000000, the example allocation left from workshop.example.yaml: set your own`,
+      `${file}: [expires] is 2030-06-30, 122 days away: every VM is charged each hour until reap removes it; is that the workshop's last day?`,
+      "Let's Encrypt: 3 new certificate(s), 6% of the 50 per week that every *.jetstream-cloud.org name shares (it is not on the Public Suffix List, so other Jetstream2 users spend the same budget): set acmeEmail so the proxies fall back to ZeroSSL when it runs out, and rehearse on the staging CA (acmeCa).",
+    ]);
+  });
+
+  test("plan reports missing credentials alongside the other problems and the warnings", async () => {
+    const report = await plan({
+      settings: parseSettings({ ...base, sshCidr: "203.0.113.7" }, file),
+      students,
+      secrets: {},
+      now,
+      existingStacks: new Set(),
+      earlierProblems: ["quota: OS_AUTH_URL is not set"],
+    });
+    expect(report.problems[0]).toBe("quota: OS_AUTH_URL is not set");
+    expect(report.problems.length).toBeGreaterThan(1);
+    expect(report.warnings.length).toBeGreaterThan(0);
+  });
+});

@@ -141,6 +141,7 @@ function startOpenStack(opts: { keystoneStatus?: number; floatingipReserved?: nu
           quota: {
             network: { used: 1, limit: 100, reserved: 0 },
             floatingip: { used: 2, limit: 25, reserved: opts.floatingipReserved ?? 0 },
+            security_group_rule: { used: 4, limit: 100, reserved: 0 },
             port: { used: 5, limit: 250, reserved: 0 },
             security_group: { used: 3, limit: 50, reserved: 0 },
           },
@@ -178,6 +179,9 @@ describe("OpenStackQuotaSource", () => {
       cores: { limit: 100, used: 4 },
       ramMb: { limit: 307200, used: 12288 },
       floatingIps: { limit: 25, used: 3 },
+      securityGroups: { limit: 50, used: 3 },
+      securityGroupRules: { limit: 100, used: 4 },
+      ports: { limit: 250, used: 5 },
     });
     expect(os.seen.map((s) => `${s.method} ${s.url} ${s.token ?? "-"}`)).toEqual([
       "POST /identity/v3/auth/tokens -",
@@ -259,6 +263,39 @@ describe("quota arithmetic", () => {
     const cores = lines.find((l) => l.resource === "cores")!;
     expect(cores).toMatchObject({ need: 100, free: 96, ok: false });
     expect(describeQuota(lines, quad).problems[0]).toContain("4 short, room for 24 student(s)");
+  });
+
+  test("security groups, rules and ports: Neutron's defaults of 10 groups and 100 rules stop a class of 40 with a group each", () => {
+    const neutronDefaults: ProjectQuota = {
+      ...quota,
+      instances: { limit: -1, used: 0 },
+      cores: { limit: -1, used: 0 },
+      floatingIps: { limit: -1, used: 0 },
+      securityGroups: { limit: 10, used: 1 },
+      securityGroupRules: { limit: 100, used: 4 },
+      ports: { limit: 500, used: 3 },
+    };
+    const perStudent = checkQuota(quotaNeeds(40, small), neutronDefaults);
+    expect(
+      perStudent
+        .filter((l) => l.resource.startsWith("security") || l.resource === "ports")
+        .map((l) => [l.resource, l.need, l.free, l.ok]),
+    ).toEqual([
+      ["securityGroups", 40, 9, false],
+      ["securityGroupRules", 200, 96, false],
+      ["ports", 40, 497, true],
+    ]);
+    expect(describeQuota(perStudent, small).problems).toEqual([
+      "quota: security groups needed 40, free 9 (limit 10, in use 1): 31 short, room for 9 student(s). Ask Jetstream2 support for more (or free some), use a smaller flavor, or split the roster.",
+      "quota: security group rules needed 200, free 96 (limit 100, in use 4): 104 short, room for 19 student(s). Ask Jetstream2 support for more (or free some), use a smaller flavor, or split the roster.",
+    ]);
+    // One group for the whole workshop fits with room to spare.
+    const shared = checkQuota(
+      quotaNeeds(40, small, { sharedSecurityGroup: true }),
+      neutronDefaults,
+    );
+    expect(shared.filter((l) => !l.ok)).toEqual([]);
+    expect(shared.find((l) => l.resource === "securityGroupRules")?.need).toBe(5);
   });
 
   test("SU estimate: flavor rate x students x hours until the end of the expiry day", () => {

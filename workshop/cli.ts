@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { AutomationDriver } from "./automation";
 import type { StackDriver } from "./driver";
+import { pulumiPreflight } from "./preflight";
 import { writeHandouts, type HandoutEntry } from "./handouts";
 import { Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
 import { plan } from "./plan";
@@ -340,7 +341,16 @@ export async function run(argv: string[], io: RunOptions): Promise<number> {
       return exitCodes.ok;
     }
     checkArguments(command, values, positionals.slice(1), io.env);
-    return await commands[command].run(makeContext(command, values, io));
+    const ctx = makeContext(command, values, io);
+    // Once, before any student: the CLI runs and the backend answers, or one message and exit 2.
+    if (command !== "plan") {
+      const problem = await pulumiPreflight(() => ctx.driver().list());
+      if (problem !== undefined) {
+        err(problem);
+        return exitCodes.badInput;
+      }
+    }
+    return await commands[command].run(ctx);
   } catch (e) {
     if (e instanceof RosterError || e instanceof SettingsError) {
       err(`${e.message}\nnothing was created`);
@@ -476,6 +486,8 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
     );
   }
   let quotaSource: QuotaSource | undefined;
+  // Missing credentials are reported with everything else the plan finds, not alone.
+  const earlierProblems: string[] = [];
   if (settings.target === "jetstream" && !ctx.values["skip-quota"]) {
     try {
       quotaSource = (ctx.io.quotaSourceFactory ?? ((env) => new OpenStackQuotaSource(env)))(
@@ -483,8 +495,7 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
       );
     } catch (e) {
       if (!(e instanceof QuotaSourceError)) throw e;
-      print(`quota: ${e.message}`);
-      return false;
+      earlierProblems.push(`quota: ${e.message}`);
     }
   }
   const report = await plan({
@@ -494,6 +505,7 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
     now: ctx.now(),
     existingStacks: existing,
     quotaSource,
+    earlierProblems,
   });
   print(
     `workshop ${settings.workshop}: ${roster.length} students, target ${settings.target}, flavor ${settings.flavor.name}, until ${settings.expires}`,
@@ -504,6 +516,10 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
   print(
     `SU estimate: ${su.suPerHour} SU/hour x ${su.students} students x ${su.hours} hours until the end of ${settings.expires} = ${su.su} SUs`,
   );
+  if (report.warnings.length > 0) {
+    print(`\n${report.warnings.length} warning(s):`);
+    for (const w of report.warnings) print(`  ${w}`);
+  }
   if (report.problems.length > 0) {
     print(`\n${report.problems.length} problem(s); nothing was created:`);
     for (const p of report.problems) print(`  ${p}`);

@@ -5,6 +5,7 @@
  */
 import { parseStackConfig } from "../lib/config";
 import { InputError } from "../lib/rules/problems";
+import { isPubliclyTrusted } from "../lib/tlsSettings";
 import {
   checkQuota,
   describeQuota,
@@ -19,6 +20,8 @@ import { expiryEnd, stackName, studentConfig, type WorkshopSettings } from "./se
 export interface PlanReport {
   /** Bad input: exit code 2, nothing created. */
   problems: string[];
+  /** Accepted, but worth a look before the class: the stack's own warnings, placeholders, budgets. */
+  warnings: string[];
   notes: string[];
   quotaTable?: string[][];
   su: SuEstimate;
@@ -59,6 +62,81 @@ export function validateStudents(
   });
 }
 
+/** Let's Encrypt's new certificates per registered domain per week; all of jetstream-cloud.org shares it. */
+export const letsEncryptWeeklyCertificates = 50;
+
+const zeroDigest = `@sha256:${"0".repeat(64)}`;
+// RFC 5737's documentation ranges, which workshop.example.yaml uses.
+const documentationRanges = [/^192\.0\.2\./, /^198\.51\.100\./, /^203\.0\.113\./];
+const exampleAllocation = /^(tra|exa)0{6}$/;
+const farAwayDays = 60;
+
+/**
+ * What `plan` warns about without refusing: every distinct warning the stacks' own validation gives
+ * (tls off, the staging CA, no acmeEmail...), values left from workshop.example.yaml, an expiry far
+ * away, and the class's Let's Encrypt certificates against the weekly budget that every
+ * jetstream-cloud.org name shares. Pure.
+ */
+export function planWarnings(input: {
+  settings: WorkshopSettings;
+  students: readonly Student[];
+  secrets: Record<string, string>;
+  now: Date;
+  newStudents: number;
+}): string[] {
+  const { settings, students, now } = input;
+  const warnings = new Set<string>();
+  let letsencrypt = false;
+  let acmeEmail = false;
+  students.forEach((student, row) => {
+    try {
+      const cfg = parseStackConfig(
+        { ...studentConfig(settings, student, row), ...input.secrets },
+        { stackName: stackName(settings, student.id), now },
+      );
+      for (const w of cfg.warnings) warnings.add(`${settings.file}: ${w}`);
+      if (cfg.target === "jetstream" && isPubliclyTrusted(cfg.tls.mode, cfg.tls.acmeCa)) {
+        letsencrypt = true;
+        acmeEmail = cfg.tls.acmeEmail !== undefined;
+      }
+    } catch (e) {
+      // Reported as problems by validateStudents.
+      if (!(e instanceof InputError)) throw e;
+    }
+  });
+  const out = [...warnings];
+  const shared = settings.shared;
+  const placeholder = (key: string, why: string) =>
+    out.push(
+      `${settings.file}: [${key}] is ${shared[key]}, ${why} left from workshop.example.yaml: set your own`,
+    );
+  if (shared.image?.endsWith(zeroDigest)) placeholder("image", "the all-zero digest");
+  for (const key of ["sshCidr", "notebookCidr"]) {
+    if (shared[key] !== undefined && documentationRanges.some((r) => r.test(shared[key]))) {
+      placeholder(key, "a documentation address (RFC 5737)");
+    }
+  }
+  if (shared.allocation !== undefined && exampleAllocation.test(shared.allocation)) {
+    placeholder("allocation", "the example allocation");
+  }
+  const days = Math.ceil((expiryEnd(settings.expires).getTime() - now.getTime()) / 86_400_000);
+  if (settings.target === "jetstream" && days > farAwayDays) {
+    out.push(
+      `${settings.file}: [expires] is ${settings.expires}, ${days} days away: every VM is charged each hour until reap removes it; is that the workshop's last day?`,
+    );
+  }
+  if (letsencrypt && input.newStudents > 0) {
+    const share = Math.round((100 * input.newStudents) / letsEncryptWeeklyCertificates);
+    out.push(
+      `Let's Encrypt: ${input.newStudents} new certificate(s), ${share}% of the ${letsEncryptWeeklyCertificates} per week that every *.jetstream-cloud.org name shares (it is not on the Public Suffix List, so other Jetstream2 users spend the same budget)` +
+        (acmeEmail
+          ? "; acmeEmail lets the proxies fall back to ZeroSSL when it runs out."
+          : ": set acmeEmail so the proxies fall back to ZeroSSL when it runs out, and rehearse on the staging CA (acmeCa)."),
+    );
+  }
+  return out;
+}
+
 export async function plan(input: {
   settings: WorkshopSettings;
   students: readonly Student[];
@@ -68,9 +146,14 @@ export async function plan(input: {
   existingStacks: ReadonlySet<string>;
   /** Undefined skips the quota check (target local, or --skip-quota). */
   quotaSource?: QuotaSource;
+  /** Problems found before the plan (such as missing credentials), reported with the rest. */
+  earlierProblems?: string[];
 }): Promise<PlanReport> {
   const { settings, students, now } = input;
-  const problems = validateStudents(settings, students, input.secrets, now);
+  const problems = [
+    ...(input.earlierProblems ?? []),
+    ...validateStudents(settings, students, input.secrets, now),
+  ];
   const notes: string[] = [];
   const newStudents = students.filter(
     (s) => !input.existingStacks.has(stackName(settings, s.id)),
@@ -88,7 +171,13 @@ export async function plan(input: {
   } else {
     try {
       const quota = await input.quotaSource.fetch();
-      const lines = checkQuota(quotaNeeds(newStudents, settings.flavor), quota);
+      // Behind HTTPS with the instructor's stack, every student shares its security group.
+      const sharedSecurityGroup =
+        settings.shared.imageStack !== undefined && settings.shared.tls !== "off";
+      const lines = checkQuota(
+        quotaNeeds(newStudents, settings.flavor, { sharedSecurityGroup }),
+        quota,
+      );
       const described = describeQuota(lines, settings.flavor);
       quotaTable = described.table;
       problems.push(...described.problems);
@@ -99,5 +188,6 @@ export async function plan(input: {
       problems.push(`quota: ${(e as Error).message}`);
     }
   }
-  return { problems, notes, quotaTable, su, newStudents };
+  const warnings = planWarnings({ ...input, newStudents });
+  return { problems, warnings, notes, quotaTable, su, newStudents };
 }

@@ -17,6 +17,10 @@ export interface ProjectQuota {
   cores: QuotaUsage;
   ramMb: QuotaUsage;
   floatingIps: QuotaUsage;
+  /** Neutron's; checked when the cloud reports them. */
+  securityGroups?: QuotaUsage;
+  securityGroupRules?: QuotaUsage;
+  ports?: QuotaUsage;
 }
 
 /** Where quota numbers come from; OpenStack's APIs in production. */
@@ -43,11 +47,31 @@ const labels: Record<QuotaResource, string> = {
   cores: "cores",
   ramMb: "RAM (MB)",
   floatingIps: "floating IPs",
+  securityGroups: "security groups",
+  securityGroupRules: "security group rules",
+  ports: "ports",
 };
 
-/** What `students` notebooks of `flavor` need on Jetstream2. */
-export function quotaNeeds(students: number, flavor: Flavor): Record<QuotaResource, number> {
+/**
+ * Rules in one notebook security group: SSH, 80 and 443 (or the notebook's port), and the two
+ * egress rules Neutron adds to every new group (IPv4 and IPv6).
+ */
+export const rulesPerSecurityGroup = 5;
+
+/**
+ * What `students` notebooks of `flavor` need on Jetstream2. Each student has a port; the security
+ * group is one per student, or with `sharedSecurityGroup` one for the whole workshop.
+ */
+export function quotaNeeds(
+  students: number,
+  flavor: Flavor,
+  options: { sharedSecurityGroup?: boolean } = {},
+): Record<QuotaResource, number> {
+  const groups = options.sharedSecurityGroup ? (students > 0 ? 1 : 0) : students;
   return {
+    securityGroups: groups,
+    securityGroupRules: groups * rulesPerSecurityGroup,
+    ports: students,
     instances: students,
     cores: students * flavor.vcpus,
     // Nova counts RAM in MiB; the flavor table gives GB as Jetstream2 publishes it (GiB in Nova).
@@ -58,10 +82,13 @@ export function quotaNeeds(students: number, flavor: Flavor): Record<QuotaResour
 
 /** Compares needs with the quota's free room, one line per resource. */
 export function checkQuota(need: Record<QuotaResource, number>, quota: ProjectQuota): QuotaLine[] {
-  return (Object.keys(labels) as QuotaResource[]).map((resource) => {
-    const { limit, used } = quota[resource];
+  return (Object.keys(labels) as QuotaResource[]).flatMap((resource) => {
+    const usage = quota[resource];
+    // A cloud that does not report a quota is not checked for it.
+    if (usage === undefined) return [];
+    const { limit, used } = usage;
     const free = limit < 0 ? Infinity : Math.max(0, limit - used);
-    return { resource, need: need[resource], limit, used, free, ok: need[resource] <= free };
+    return [{ resource, need: need[resource], limit, used, free, ok: need[resource] <= free }];
   });
 }
 
@@ -86,7 +113,13 @@ export function describeQuota(
     .map((l) => {
       const short = l.need - l.free;
       const perStudent =
-        l.resource === "cores" ? flavor.vcpus : l.resource === "ramMb" ? flavor.ramGb * 1024 : 1;
+        l.resource === "cores"
+          ? flavor.vcpus
+          : l.resource === "ramMb"
+            ? flavor.ramGb * 1024
+            : l.resource === "securityGroupRules"
+              ? rulesPerSecurityGroup
+              : 1;
       const fits = Math.floor(l.free / perStudent);
       return `quota: ${labels[l.resource]} needed ${l.need}, free ${l.free} (limit ${l.limit}, in use ${l.used}): ${short} short, room for ${fits} student(s). Ask Jetstream2 support for more (or free some), use a smaller flavor, or split the roster.`;
     });
@@ -102,7 +135,8 @@ export interface SuEstimate {
 
 /**
  * SUs the notebooks cost if they run from `now` until the end of the expiry day: Jetstream2 charges an
- * instance's flavor rate every hour it exists, active or not, so the workshop's length is the cost.
+ * active instance's flavor rate every hour (a stopped one half, a shelved one nothing); the notebooks
+ * stay active, so the workshop's length is the cost.
  */
 export function suEstimate(
   flavor: Flavor,
@@ -203,7 +237,17 @@ export class OpenStackQuotaSource implements QuotaSource {
     if (!fip || typeof fip.limit !== "number" || typeof fip.used !== "number") {
       throw new QuotaSourceError("Neutron's quota details have no floatingip limit/used");
     }
+    // Reported by Neutron's quota details; a cloud without one is not checked for it.
+    const optional = (name: "securityGroups" | "securityGroupRules" | "ports", key: string) => {
+      const q = details.quota?.[key];
+      return q && typeof q.limit === "number" && typeof q.used === "number"
+        ? { [name]: { limit: q.limit, used: q.used + (q.reserved ?? 0) } }
+        : {};
+    };
     return {
+      ...optional("securityGroups", "security_group"),
+      ...optional("securityGroupRules", "security_group_rule"),
+      ...optional("ports", "port"),
       instances: nova("maxTotalInstances", "totalInstancesUsed"),
       cores: nova("maxTotalCores", "totalCoresUsed"),
       ramMb: nova("maxTotalRAMSize", "totalRAMUsed"),
