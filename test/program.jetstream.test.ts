@@ -595,8 +595,14 @@ describe("a jetstream student stack behind HTTPS (the default)", () => {
 
 describe("jetstream variants", () => {
   test("without an allocation the hostname is empty; with the student's own key, ssh uses it", async () => {
-    const key =
-      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoUjoKXSOXRqvtCG5J0GEa77fX13WWRlljNCT5Z5JDD me@laptop";
+    // A well-formed ed25519 public key (the config checks its blob), not anyone's real key.
+    const blob = Buffer.concat([
+      Buffer.from([0, 0, 0, 11]),
+      Buffer.from("ssh-ed25519"),
+      Buffer.from([0, 0, 0, 32]),
+      Buffer.alloc(32, 7),
+    ]);
+    const key = `ssh-ed25519 ${blob.toString("base64")} me@laptop`;
     const run = await program({ ...plainStudent, allocation: undefined, sshPublicKey: key });
     expect(await promiseOf(run.result.hostname)).toBe("");
     expect(await promiseOf(run.result.sshCommand)).toBe(`ssh ubuntu@${mockFloatingIp}`);

@@ -36,6 +36,7 @@ export function shown(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   if (value instanceof Date) return JSON.stringify(value.toISOString().slice(0, 10));
   if (typeof value === "object") return "a mapping";
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above: a primitive is left
   const text = String(value);
   const quoted = typeof value === "string" ? JSON.stringify(text) : text;
   if (text.length <= maxShown) return quoted;
