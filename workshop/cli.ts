@@ -12,6 +12,7 @@ import { writeHandouts, type HandoutEntry } from "./handouts";
 import { Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
 import { plan } from "./plan";
 import { makeReporter } from "./progress";
+import { guardStream, redactorFromEnv } from "./redaction";
 import { OpenStackQuotaSource, QuotaSourceError, type QuotaSource } from "./quota";
 import { readRoster, RosterError, type Student } from "./roster";
 import { readSettings, SettingsError, stackName, type WorkshopSettings } from "./settings";
@@ -41,9 +42,12 @@ export const exitCodes = { ok: 0, someFailed: 1, badInput: 2, interrupted: 130 }
 
 class UsageError extends Error {}
 
-function secretsFromEnv(): Record<string, string> {
-  return process.env.DOCKER_HUB_TOKEN ? { dockerHubToken: process.env.DOCKER_HUB_TOKEN } : {};
-}
+// Every credential in the environment is taken out of whatever this process prints or writes.
+// Student stacks get no secret from here: they pull a public image (DOCKER_HUB_TOKEN is only for
+// building it, once, by hand).
+const redactor = redactorFromEnv();
+guardStream(process.stdout, redactor);
+guardStream(process.stderr, redactor);
 
 function print(line = ""): void {
   process.stdout.write(`${line}\n`);
@@ -108,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
       driver,
       reporter: makeReporter(process.stdout, ids),
       signal: abort.signal,
-      secrets: secretsFromEnv(),
+      redactor,
       logDir: path.join(settings.handoutsDir, "logs"),
     });
   const finish = (failed: number): number =>
@@ -143,6 +147,7 @@ async function main(argv: string[]): Promise<number> {
         settings.handoutsDir,
         { workshop: settings.workshop, expires: settings.expires, generatedAt: new Date() },
         entries,
+        (text) => redactor.redact(text),
       );
       const failed = entries.filter((e) => !e.url);
       print();
@@ -248,7 +253,7 @@ async function runPlan(
   const report = await plan({
     settings,
     students: roster,
-    secrets: secretsFromEnv(),
+    secrets: {},
     now: new Date(),
     existingStacks: existing,
     quotaSource,

@@ -16,6 +16,7 @@ import { exportStillValid, exportStudent, type ExportManifest } from "./export";
 import { Journal } from "./journal";
 import { probeNotebook, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
+import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
 import type { Student } from "./roster";
 import { configNamespace, stackName, studentConfig, type WorkshopSettings } from "./settings";
@@ -34,6 +35,11 @@ export interface OrchestratorOptions {
   secrets?: Record<string, string>;
   /** Folder for each student's Pulumi output; none when undefined. */
   logDir?: string;
+  /**
+   * Knows every secret in play; every text this class shows, logs or returns passes through it.
+   * The secrets given above are added to it.
+   */
+  redactor?: Redactor;
 }
 
 export type UpStatus = "ready" | "unchanged" | "failed";
@@ -79,10 +85,6 @@ export interface DownTarget {
   stack: string;
 }
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 function fullKeys(raw: Record<string, string>, secret: boolean): ConfigValues {
   const out: ConfigValues = {};
   for (const [k, value] of Object.entries(raw)) out[`${configNamespace}:${k}`] = { value, secret };
@@ -95,12 +97,24 @@ export class Orchestrator {
   private readonly reporter: Reporter;
   private readonly retry: RetryPolicy;
   private readonly now: () => Date;
+  private readonly redactor: Redactor;
 
   constructor(private readonly opts: OrchestratorOptions) {
     this.driver = opts.driver;
-    this.reporter = opts.reporter;
+    this.redactor = opts.redactor ?? new Redactor();
+    for (const v of Object.values(opts.secrets ?? {})) this.redactor.add(v);
+    const redact = (text?: string) => (text === undefined ? undefined : this.redactor.redact(text));
+    this.reporter = {
+      update: (student, status, detail) => opts.reporter.update(student, status, redact(detail)),
+      note: (text) => opts.reporter.note(this.redactor.redact(text)),
+      close: () => opts.reporter.close(),
+    };
     this.retry = opts.retry ?? defaultRetryPolicy;
     this.now = opts.now ?? (() => new Date());
+  }
+
+  private errorText(e: unknown): string {
+    return this.redactor.errorText(e);
   }
 
   /** Selects (optionally creating) a stack under the workspace lock, retrying transient failures. */
@@ -135,7 +149,14 @@ export class Orchestrator {
       mode: 0o600,
     });
     stream.write(`--- ${op} ${this.now().toISOString()}\n`);
-    return { log: (text) => stream.write(text), close: () => stream.end() };
+    const writer = this.redactor.lineWriter((text) => stream.write(text));
+    return {
+      log: writer.write,
+      close: () => {
+        writer.flush();
+        stream.end();
+      },
+    };
   }
 
   private probeDeadline(settings: WorkshopSettings): number {
@@ -241,7 +262,7 @@ export class Orchestrator {
         hostname: typeof outputs.hostname === "string" ? outputs.hostname : undefined,
       });
     } catch (e) {
-      return result("failed", errorText(e));
+      return result("failed", this.errorText(e));
     }
   }
 
@@ -279,7 +300,7 @@ export class Orchestrator {
           expires: typeof outputs.expires === "string" ? outputs.expires : undefined,
         };
       } catch (e) {
-        return { student: student.id, stack, exists: true, health: `error: ${errorText(e)}` };
+        return { student: student.id, stack, exists: true, health: `error: ${this.errorText(e)}` };
       }
     });
   }
@@ -327,8 +348,8 @@ export class Orchestrator {
           this.reporter.update(t.student, "exported", detail);
           return { ...t, ok: true, detail, manifest };
         } catch (e) {
-          this.reporter.update(t.student, "failed", errorText(e));
-          return { ...t, ok: false, detail: errorText(e) };
+          this.reporter.update(t.student, "failed", this.errorText(e));
+          return { ...t, ok: false, detail: this.errorText(e) };
         }
       },
       this.opts.signal,
@@ -379,11 +400,11 @@ export class Orchestrator {
                 exportError: undefined,
               });
             } catch (e) {
-              await journal.record(t.stack, t.student, { exportError: errorText(e) });
+              await journal.record(t.stack, t.student, { exportError: this.errorText(e) });
               if (!opts.force) {
                 return outcome(
                   "kept",
-                  `export failed, stack kept: ${errorText(e)}. Fix it and run again, or pass --force to destroy without an export`,
+                  `export failed, stack kept: ${this.errorText(e)}. Fix it and run again, or pass --force to destroy without an export`,
                 );
               }
               await journal.record(t.stack, t.student, { forced: true });
@@ -414,7 +435,7 @@ export class Orchestrator {
               : "exported, destroyed, removed",
           );
         } catch (e) {
-          return outcome("failed", `${errorText(e)}; run down again to finish`);
+          return outcome("failed", `${this.errorText(e)}; run down again to finish`);
         }
       },
       this.opts.signal,
