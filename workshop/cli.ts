@@ -12,6 +12,8 @@ import { writeHandouts, type HandoutEntry } from "./handouts";
 import { Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
 import { plan } from "./plan";
 import { makeReporter } from "./progress";
+import { PulumiProcesses } from "./pulumi-process";
+import { handleInterrupts } from "./signals";
 import { guardStream, redactorFromEnv } from "./redaction";
 import { OpenStackQuotaSource, QuotaSourceError, type QuotaSource } from "./quota";
 import { readRoster, RosterError, type Student } from "./roster";
@@ -89,22 +91,23 @@ async function main(argv: string[]): Promise<number> {
   const rosterFile = (): string => path.resolve(values.roster ?? settings.roster ?? "roster.csv");
   const students = (): Student[] => readRoster(rosterFile());
   const outDir = path.resolve(values.out ?? settings.exportDir);
+  const processes = new PulumiProcesses();
   const driver: StackDriver = new AutomationDriver({
+    processes,
     // The program is the repository's own: workshop/ sits next to Pulumi.yaml.
     workDir: path.resolve(__dirname, ".."),
     backendUrl: settings.backend.url,
     secretsProvider: settings.backend.secretsProvider,
   });
 
-  // First Ctrl-C: start no new student, let those in flight finish (a killed `pulumi up` leaves
-  // pending operations behind). Second Ctrl-C: leave now; the next run picks up from the state.
+  // First Ctrl-C (or SIGTERM, SIGHUP): start no new student, let those in flight finish. Second:
+  // pulumi's own cancel for them. Third: leave now. See signals.ts.
   const abort = new AbortController();
-  process.on("SIGINT", () => {
-    if (abort.signal.aborted) process.exit(exitCodes.interrupted);
-    abort.abort();
-    process.stderr.write(
-      "\ninterrupted: finishing the students in flight (Ctrl-C again to leave now)\n",
-    );
+  handleInterrupts({
+    abort,
+    children: processes,
+    write: (text) => process.stderr.write(text),
+    exit: (code) => process.exit(code),
   });
 
   const orchestrator = (ids: string[]) =>

@@ -56,7 +56,11 @@ try {
   // Not Linux: leave them out.
 }
 const callFile = path.join(callsDir, `${Date.now()}-${process.pid}.json`);
-const save = () => fs.writeFileSync(callFile, JSON.stringify(record));
+// Written whole then renamed, so a reader never sees half a record.
+const save = () => {
+  fs.writeFileSync(`${callFile}.tmp`, JSON.stringify(record));
+  fs.renameSync(`${callFile}.tmp`, callFile);
+};
 save();
 
 function flag(name) {

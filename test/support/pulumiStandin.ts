@@ -55,6 +55,7 @@ export function makeStandin(): Standin {
       if (!fs.existsSync(callsDir)) return [];
       return fs
         .readdirSync(callsDir)
+        .filter((f) => f.endsWith(".json"))
         .sort()
         .map((f) => JSON.parse(fs.readFileSync(path.join(callsDir, f), "utf8")) as StandinCall);
     },
