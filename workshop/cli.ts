@@ -11,6 +11,7 @@ import type { StackDriver } from "./driver";
 import { writeHandouts, type HandoutEntry } from "./handouts";
 import { Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
 import { plan } from "./plan";
+import { acquireWorkshopLock, lockFileFor, tookOverMessage, WorkshopLockError } from "./lock";
 import { makeReporter } from "./progress";
 import { PulumiProcesses } from "./pulumi-process";
 import { handleInterrupts } from "./signals";
@@ -81,6 +82,13 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const settings = readSettings(path.resolve(values.settings));
+  if (command !== "plan") {
+    // One workshop command at a time (plan only reads): see lock.ts.
+    const lock = acquireWorkshopLock(lockFileFor(settings.file, settings.workshop), { command });
+    process.on("exit", () => lock.release());
+    const took = tookOverMessage(lock);
+    if (took) print(took);
+  }
   const concurrency =
     values.concurrency === undefined ? settings.concurrency : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
@@ -284,6 +292,10 @@ main(process.argv.slice(2)).then(
     if (e instanceof RosterError || e instanceof SettingsError) {
       process.stderr.write(`${e.message}\nnothing was created\n`);
       process.exit(exitCodes.badInput);
+    }
+    if (e instanceof WorkshopLockError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(exitCodes.someFailed);
     }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       process.stderr.write(`${(e as Error).message}\n\n${usage}\n`);
