@@ -18,7 +18,7 @@ import { probeNotebook, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
 import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
-import type { Student } from "./roster";
+import { idProblem, type Student } from "./roster";
 import { configNamespace, stackName, studentConfig, type WorkshopSettings } from "./settings";
 
 export interface OrchestratorOptions {
@@ -89,6 +89,24 @@ function fullKeys(raw: Record<string, string>, secret: boolean): ConfigValues {
   const out: ConfigValues = {};
   for (const [k, value] of Object.entries(raw)) out[`${configNamespace}:${k}`] = { value, secret };
   return out;
+}
+
+/**
+ * Why a stack that already exists is not this student's, or undefined when it is (or is new). A
+ * stack name can be shared: workshop `intro-py` student `ada` and workshop `intro` student `py-ada`
+ * are both `intro-py-ada`, and adopting it would hand over the other student's notebook.
+ */
+export function ownerProblem(
+  current: ConfigValues,
+  workshop: string,
+  student: string,
+  stack: string,
+): string | undefined {
+  const theirs = (k: string) => current[`${configNamespace}:${k}`]?.value;
+  const w = theirs("workshop");
+  const s = theirs("student");
+  if ((w === undefined || w === workshop) && (s === undefined || s === student)) return undefined;
+  return `stack ${stack} belongs to workshop ${w ?? "(none)"}, student ${s ?? "(none)"}, not ${workshop}/${student}: refusing to take it over. Give this workshop a stackPrefix of its own in the settings`;
 }
 
 export class Orchestrator {
@@ -202,6 +220,8 @@ export class Orchestrator {
         ...fullKeys(this.opts.secrets ?? {}, true),
       };
       const current = await this.retried(student.id, "config", () => this.driver.getConfig(stack));
+      const owner = ownerProblem(current, settings.workshop, student.id, stack);
+      if (owner) return result("failed", owner);
       const stale = Object.keys(current).filter(
         (k) => k.startsWith(`${configNamespace}:`) && !(k in desired),
       );
@@ -454,14 +474,26 @@ export class Orchestrator {
     const expired: DownTarget[] = [];
     const kept: { stack: string; why: string }[] = [];
     for (const info of await this.driver.list()) {
-      await this.select(info.name, info.name, false);
-      const config = await this.retried(info.name, "config", () =>
-        this.driver.getConfig(info.name),
-      );
+      let config: ConfigValues;
+      try {
+        await this.select(info.name, info.name, false);
+        config = await this.retried(info.name, "config", () => this.driver.getConfig(info.name));
+      } catch (e) {
+        // One unreadable stack (a passphrase of its own, a damaged file) stops no other.
+        kept.push({ stack: info.name, why: `cannot read it: ${this.errorText(e)}` });
+        continue;
+      }
       const value = (k: string): string | undefined => config[`${configNamespace}:${k}`]?.value;
       const expires = value("expires");
       const workshop = value("workshop");
-      if (!opts.allWorkshops && workshop !== settings.workshop) {
+      const student = value("student");
+      if (student !== undefined && idProblem(student) !== undefined) {
+        // The student names the export's files: a stack's config must not choose where they go.
+        kept.push({
+          stack: info.name,
+          why: `student ${JSON.stringify(student)} in its config is not a valid id; export and remove it by hand`,
+        });
+      } else if (!opts.allWorkshops && workshop !== settings.workshop) {
         kept.push({
           stack: info.name,
           why: `workshop ${workshop ?? "(none)"}, not ${settings.workshop}`,
@@ -471,7 +503,7 @@ export class Orchestrator {
       } else if (expires >= today) {
         kept.push({ stack: info.name, why: `expires ${expires}` });
       } else {
-        expired.push({ student: value("student") ?? info.name, stack: info.name });
+        expired.push({ student: student ?? info.name, stack: info.name });
       }
     }
     return { expired, kept };
