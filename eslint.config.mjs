@@ -13,6 +13,7 @@ export default tseslint.config(
       "eslint.config.mjs",
       "test/support/summary-reporter.js",
       "test/support/pulumi-standin.cjs",
+      "test/support/serial-runner.js",
     ],
   },
   eslint.configs.recommended,

@@ -1,14 +1,14 @@
 /**
  * Faults around stacks the workshop command did not make, or cannot read: another workshop's
  * stack under the same name, a stack whose config is hostile, a backend that fails on one stack.
- * The orchestrator is the real one; the backend is the simulated one (workshop/simulated-driver.ts).
+ * The orchestrator is the real one; the backend is the simulated one (test/support/simulated-driver.ts).
  */
 import * as os from "node:os";
 import * as path from "node:path";
 import { Orchestrator } from "../workshop/orchestrator";
 import type { Reporter } from "../workshop/progress";
 import { parseSettings } from "../workshop/settings";
-import { SimulatedBackend, type SimOptions } from "../workshop/simulated-driver";
+import { SimulatedBackend, type SimOptions } from "./support/simulated-driver";
 
 const settingsFor = (workshop: string) =>
   parseSettings(
