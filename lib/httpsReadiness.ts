@@ -16,6 +16,7 @@
 import * as dns from "node:dns";
 import * as https from "node:https";
 import * as tls from "node:tls";
+import { permanent } from "./errorKind";
 
 /** What the proxy's certificate must satisfy. */
 export type CertificateCheck =
@@ -230,11 +231,14 @@ export async function waitForDns(
     }
     report(pending);
     if (deps.now() - start >= target.timeoutMs) {
+      // Permanent: the wait already lasted its whole deadline; another `up` would repeat it.
       throw new ReadinessTimeoutError(
         "dns",
         pending.kind,
-        `DNS name ${target.hostname} was not ready after ${formatDuration(target.timeoutMs)}: ` +
-          `${pending.message.replace(/^waiting for /, "still waiting for ")}. ${pending.hint}`,
+        permanent(
+          `DNS name ${target.hostname} was not ready after ${formatDuration(target.timeoutMs)}: ` +
+            `${pending.message.replace(/^waiting for /, "still waiting for ")}. ${pending.hint}`,
+        ),
       );
     }
     await deps.sleep(target.intervalMs ?? 5_000);
@@ -366,11 +370,14 @@ export async function waitForHttps(
     }
     report(pending);
     if (deps.now() - start >= target.timeoutMs) {
+      // Permanent: the wait already lasted its whole deadline; another `up` would repeat it.
       throw new ReadinessTimeoutError(
         "https",
         pending.kind,
-        `HTTPS on ${target.hostname} was not ready after ${formatDuration(target.timeoutMs)}; ` +
-          `last seen: ${pending.message}. ${pending.hint}`,
+        permanent(
+          `HTTPS on ${target.hostname} was not ready after ${formatDuration(target.timeoutMs)}; ` +
+            `last seen: ${pending.message}. ${pending.hint}`,
+        ),
       );
     }
     await deps.sleep(target.intervalMs ?? 5_000);

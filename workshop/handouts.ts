@@ -24,8 +24,14 @@ export interface HandoutInfo {
   generatedAt: Date;
 }
 
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/**
+ * One CSV cell. A cell a spreadsheet would read as a formula (starting with =, +, -, @, tab or CR)
+ * gets a leading apostrophe, which spreadsheets show as text: names come from an LMS where students
+ * often choose them, and `=HYPERLINK(...&E3)` in one row could carry another row's token away.
+ */
+export function csvField(value: string): string {
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function handoutCsv(entries: readonly HandoutEntry[]): string {
@@ -117,12 +123,17 @@ export interface HandoutFiles {
   html: string;
 }
 
-/** Writes handouts.csv and handouts.html into `dir` (0700), each 0600. */
+/**
+ * Writes handouts.csv and handouts.html into `dir` (0700), each 0600.
+ * @param redact Applied to every status and detail (error texts), so no secret reaches a handout.
+ */
 export async function writeHandouts(
   dir: string,
   info: HandoutInfo,
-  entries: readonly HandoutEntry[],
+  given: readonly HandoutEntry[],
+  redact: (text: string) => string = (t) => t,
 ): Promise<HandoutFiles> {
+  const entries = given.map((e) => ({ ...e, status: redact(e.status), detail: redact(e.detail) }));
   const files = { csv: path.join(dir, "handouts.csv"), html: path.join(dir, "handouts.html") };
   await writePrivateFile(files.csv, handoutCsv(entries));
   await writePrivateFile(files.html, await handoutHtml(info, entries));

@@ -16,8 +16,9 @@ import { exportStillValid, exportStudent, type ExportManifest } from "./export";
 import { Journal } from "./journal";
 import { probeNotebook, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
+import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
-import type { Student } from "./roster";
+import { idProblem, type Student } from "./roster";
 import { configNamespace, stackName, studentConfig, type WorkshopSettings } from "./settings";
 
 export interface OrchestratorOptions {
@@ -34,6 +35,11 @@ export interface OrchestratorOptions {
   secrets?: Record<string, string>;
   /** Folder for each student's Pulumi output; none when undefined. */
   logDir?: string;
+  /**
+   * Knows every secret in play; every text this class shows, logs or returns passes through it.
+   * The secrets given above are added to it.
+   */
+  redactor?: Redactor;
 }
 
 export type UpStatus = "ready" | "unchanged" | "failed";
@@ -79,14 +85,28 @@ export interface DownTarget {
   stack: string;
 }
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 function fullKeys(raw: Record<string, string>, secret: boolean): ConfigValues {
   const out: ConfigValues = {};
   for (const [k, value] of Object.entries(raw)) out[`${configNamespace}:${k}`] = { value, secret };
   return out;
+}
+
+/**
+ * Why a stack that already exists is not this student's, or undefined when it is (or is new). A
+ * stack name can be shared: workshop `intro-py` student `ada` and workshop `intro` student `py-ada`
+ * are both `intro-py-ada`, and adopting it would hand over the other student's notebook.
+ */
+export function ownerProblem(
+  current: ConfigValues,
+  workshop: string,
+  student: string,
+  stack: string,
+): string | undefined {
+  const theirs = (k: string) => current[`${configNamespace}:${k}`]?.value;
+  const w = theirs("workshop");
+  const s = theirs("student");
+  if ((w === undefined || w === workshop) && (s === undefined || s === student)) return undefined;
+  return `stack ${stack} belongs to workshop ${w ?? "(none)"}, student ${s ?? "(none)"}, not ${workshop}/${student}: refusing to take it over. Give this workshop a stackPrefix of its own in the settings`;
 }
 
 export class Orchestrator {
@@ -95,12 +115,24 @@ export class Orchestrator {
   private readonly reporter: Reporter;
   private readonly retry: RetryPolicy;
   private readonly now: () => Date;
+  private readonly redactor: Redactor;
 
   constructor(private readonly opts: OrchestratorOptions) {
     this.driver = opts.driver;
-    this.reporter = opts.reporter;
+    this.redactor = opts.redactor ?? new Redactor();
+    for (const v of Object.values(opts.secrets ?? {})) this.redactor.add(v);
+    const redact = (text?: string) => (text === undefined ? undefined : this.redactor.redact(text));
+    this.reporter = {
+      update: (student, status, detail) => opts.reporter.update(student, status, redact(detail)),
+      note: (text) => opts.reporter.note(this.redactor.redact(text)),
+      close: () => opts.reporter.close(),
+    };
     this.retry = opts.retry ?? defaultRetryPolicy;
     this.now = opts.now ?? (() => new Date());
+  }
+
+  private errorText(e: unknown): string {
+    return this.redactor.errorText(e);
   }
 
   /** Selects (optionally creating) a stack under the workspace lock, retrying transient failures. */
@@ -135,7 +167,14 @@ export class Orchestrator {
       mode: 0o600,
     });
     stream.write(`--- ${op} ${this.now().toISOString()}\n`);
-    return { log: (text) => stream.write(text), close: () => stream.end() };
+    const writer = this.redactor.lineWriter((text) => stream.write(text));
+    return {
+      log: writer.write,
+      close: () => {
+        writer.flush();
+        stream.end();
+      },
+    };
   }
 
   private probeDeadline(settings: WorkshopSettings): number {
@@ -185,6 +224,8 @@ export class Orchestrator {
         ...fullKeys(this.opts.secrets ?? {}, true),
       };
       const current = await this.retried(student.id, "config", () => this.driver.getConfig(stack));
+      const owner = ownerProblem(current, settings.workshop, student.id, stack);
+      if (owner) return result("failed", owner);
       const stale = Object.keys(current).filter(
         (k) => k.startsWith(`${configNamespace}:`) && !(k in desired),
       );
@@ -245,7 +286,7 @@ export class Orchestrator {
         hostname: typeof outputs.hostname === "string" ? outputs.hostname : undefined,
       });
     } catch (e) {
-      return result("failed", errorText(e));
+      return result("failed", this.errorText(e));
     }
   }
 
@@ -283,7 +324,7 @@ export class Orchestrator {
           expires: typeof outputs.expires === "string" ? outputs.expires : undefined,
         };
       } catch (e) {
-        return { student: student.id, stack, exists: true, health: `error: ${errorText(e)}` };
+        return { student: student.id, stack, exists: true, health: `error: ${this.errorText(e)}` };
       }
     });
   }
@@ -331,8 +372,8 @@ export class Orchestrator {
           this.reporter.update(t.student, "exported", detail);
           return { ...t, ok: true, detail, manifest };
         } catch (e) {
-          this.reporter.update(t.student, "failed", errorText(e));
-          return { ...t, ok: false, detail: errorText(e) };
+          this.reporter.update(t.student, "failed", this.errorText(e));
+          return { ...t, ok: false, detail: this.errorText(e) };
         }
       },
       this.opts.signal,
@@ -383,11 +424,11 @@ export class Orchestrator {
                 exportError: undefined,
               });
             } catch (e) {
-              await journal.record(t.stack, t.student, { exportError: errorText(e) });
+              await journal.record(t.stack, t.student, { exportError: this.errorText(e) });
               if (!opts.force) {
                 return outcome(
                   "kept",
-                  `export failed, stack kept: ${errorText(e)}. Fix it and run again, or pass --force to destroy without an export`,
+                  `export failed, stack kept: ${this.errorText(e)}. Fix it and run again, or pass --force to destroy without an export`,
                 );
               }
               await journal.record(t.stack, t.student, { forced: true });
@@ -418,7 +459,7 @@ export class Orchestrator {
               : "exported, destroyed, removed",
           );
         } catch (e) {
-          return outcome("failed", `${errorText(e)}; run down again to finish`);
+          return outcome("failed", `${this.errorText(e)}; run down again to finish`);
         }
       },
       this.opts.signal,
@@ -437,14 +478,26 @@ export class Orchestrator {
     const expired: DownTarget[] = [];
     const kept: { stack: string; why: string }[] = [];
     for (const info of await this.driver.list()) {
-      await this.select(info.name, info.name, false);
-      const config = await this.retried(info.name, "config", () =>
-        this.driver.getConfig(info.name),
-      );
+      let config: ConfigValues;
+      try {
+        await this.select(info.name, info.name, false);
+        config = await this.retried(info.name, "config", () => this.driver.getConfig(info.name));
+      } catch (e) {
+        // One unreadable stack (a passphrase of its own, a damaged file) stops no other.
+        kept.push({ stack: info.name, why: `cannot read it: ${this.errorText(e)}` });
+        continue;
+      }
       const value = (k: string): string | undefined => config[`${configNamespace}:${k}`]?.value;
       const expires = value("expires");
       const workshop = value("workshop");
-      if (!opts.allWorkshops && workshop !== settings.workshop) {
+      const student = value("student");
+      if (student !== undefined && idProblem(student) !== undefined) {
+        // The student names the export's files: a stack's config must not choose where they go.
+        kept.push({
+          stack: info.name,
+          why: `student ${JSON.stringify(student)} in its config is not a valid id; export and remove it by hand`,
+        });
+      } else if (!opts.allWorkshops && workshop !== settings.workshop) {
         kept.push({
           stack: info.name,
           why: `workshop ${workshop ?? "(none)"}, not ${settings.workshop}`,
@@ -454,7 +507,7 @@ export class Orchestrator {
       } else if (expires >= today) {
         kept.push({ stack: info.name, why: `expires ${expires}` });
       } else {
-        expired.push({ student: value("student") ?? info.name, stack: info.name });
+        expired.push({ student: student ?? info.name, stack: info.name });
       }
     }
     return { expired, kept };

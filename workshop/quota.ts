@@ -179,6 +179,38 @@ export class QuotaSourceError extends Error {
   }
 }
 
+/** The variable that lets a lab cloud's Keystone be reached over plain HTTP. */
+export const allowPlainHttpKeystone = "WORKSHOP_ALLOW_HTTP_KEYSTONE";
+
+const loopback = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * Refuses a Keystone URL the credential secret would cross a network over in clear text: https://,
+ * or http:// to this machine (a tunnel), or http:// with WORKSHOP_ALLOW_HTTP_KEYSTONE=1 for a lab
+ * cloud, which returns the warning to show. Throws QuotaSourceError otherwise.
+ */
+export function checkAuthUrl(url: string, env: NodeJS.ProcessEnv): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new QuotaSourceError(
+      `OS_AUTH_URL ${JSON.stringify(url)} is not a URL: source the openrc file from Jetstream2's Horizon`,
+    );
+  }
+  if (u.protocol === "https:") return undefined;
+  if (u.protocol !== "http:") {
+    throw new QuotaSourceError(`OS_AUTH_URL must be an https:// URL, got ${u.protocol}//...`);
+  }
+  if (loopback.has(u.hostname)) return undefined;
+  if (env[allowPlainHttpKeystone] === "1") {
+    return `WARNING: plain HTTP, the application credential secret crosses the network unencrypted (${allowPlainHttpKeystone}=1)`;
+  }
+  throw new QuotaSourceError(
+    `OS_AUTH_URL ${u.origin} is plain HTTP: the application credential secret would cross the network in clear text. Use Keystone's https:// URL (Jetstream2's is https://js2.jetstream-cloud.org:5000/v3/); for a lab cloud without TLS, set ${allowPlainHttpKeystone}=1 to accept the risk`,
+  );
+}
+
 /**
  * Reads quota and usage from OpenStack with the standard OS_* variables of an application credential
  * (the openrc file Jetstream2's Horizon hands out): OS_AUTH_URL, OS_APPLICATION_CREDENTIAL_ID and
@@ -204,8 +236,9 @@ export class OpenStackQuotaSource implements QuotaSource {
     }
     // Keystone's URL is given with or without /v3; tokens live under /v3/auth/tokens either way.
     const base = (env.OS_AUTH_URL as string).replace(/\/+$/, "");
+    const plain = checkAuthUrl(base, env);
     this.authUrl = base.endsWith("/v3") ? base : `${base}/v3`;
-    this.description = `OpenStack project of application credential ${env.OS_APPLICATION_CREDENTIAL_ID} at ${this.authUrl}`;
+    this.description = `OpenStack project of application credential ${env.OS_APPLICATION_CREDENTIAL_ID} at ${this.authUrl}${plain ? ` (${plain})` : ""}`;
   }
 
   async fetch(): Promise<ProjectQuota> {
@@ -319,7 +352,12 @@ export class OpenStackQuotaSource implements QuotaSource {
 
   private async call(url: string, init: RequestInit): Promise<Response> {
     try {
-      return await this.fetchImpl(url, { ...init, signal: AbortSignal.timeout(30_000) });
+      // No redirects: a 307 to http:// would resend the credential in clear text.
+      return await this.fetchImpl(url, {
+        ...init,
+        redirect: "error",
+        signal: AbortSignal.timeout(30_000),
+      });
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause?.code;
       throw new QuotaSourceError(
