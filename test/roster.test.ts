@@ -1,13 +1,14 @@
-import { parseRoster, RosterError } from "../workshop/roster";
+import { InputError } from "../lib/rules/problems";
+import { parseRoster } from "../workshop/roster";
 
 function problemsOf(text: string): string[] {
   try {
     parseRoster(text);
   } catch (e) {
-    if (e instanceof RosterError) return e.problems;
+    if (e instanceof InputError) return e.problems;
     throw e;
   }
-  throw new Error("expected a RosterError");
+  throw new Error("expected a InputError");
 }
 
 describe("parseRoster", () => {

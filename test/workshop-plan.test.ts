@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { plan, validateStudents } from "../workshop/plan";
 import type { QuotaSource } from "../workshop/quota";
-import { parseSettings, SettingsError, type WorkshopSettings } from "../workshop/settings";
+import { InputError } from "../lib/rules/problems";
+import { parseSettings, type WorkshopSettings } from "../workshop/settings";
 import { repoRoot } from "./support/docker";
 
 const base = {
@@ -29,10 +30,10 @@ function problemsOf(doc: unknown): string[] {
   try {
     parseSettings(doc, file);
   } catch (e) {
-    if (e instanceof SettingsError) return e.problems;
+    if (e instanceof InputError) return e.problems;
     throw e;
   }
-  throw new Error("expected a SettingsError");
+  throw new Error("expected an InputError");
 }
 
 describe("settings", () => {
@@ -68,7 +69,7 @@ describe("settings", () => {
     [
       "a bad workshop name",
       { ...base, workshop: "Intro 2030" },
-      /^\[workshop\] must be a DNS-safe name .* got "Intro 2030"$/,
+      /^\[workshop\] must be DNS-safe \(.*\), got "Intro 2030"$/,
     ],
     [
       "a bad target",
@@ -78,12 +79,12 @@ describe("settings", () => {
     [
       "a bad expiry",
       { ...base, expires: "30/06/2030" },
-      /^\[expires\] must be the workshop's last day as YYYY-MM-DD/,
+      /^\[expires\] must be a date YYYY-MM-DD such as 2030-06-30, got "30\/06\/2030"$/,
     ],
     [
       "an unknown flavor",
       { ...base, flavor: "m3.huge" },
-      /^\[flavor\] "m3.huge" is not a Jetstream2 flavor/,
+      /^\[flavor\] must be a Jetstream2 flavor \(.*\), got "m3.huge"$/,
     ],
     [
       "a bad concurrency",

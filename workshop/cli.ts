@@ -13,8 +13,9 @@ import { Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator"
 import { plan } from "./plan";
 import { makeReporter } from "./progress";
 import { OpenStackQuotaSource, QuotaSourceError, type QuotaSource } from "./quota";
-import { readRoster, RosterError, type Student } from "./roster";
-import { readSettings, SettingsError, stackName, type WorkshopSettings } from "./settings";
+import { InputError } from "../lib/rules/problems";
+import { readRoster, type Student } from "./roster";
+import { readSettings, stackName, type WorkshopSettings } from "./settings";
 import { formatTable } from "./table";
 
 const usage = `usage: npm run workshop -- <command> [options]
@@ -273,7 +274,7 @@ async function runPlan(
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof RosterError || e instanceof SettingsError) {
+    if (e instanceof InputError) {
       process.stderr.write(`${e.message}\nnothing was created\n`);
       process.exit(exitCodes.badInput);
     }

@@ -18,7 +18,8 @@ import { probeNotebook, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
 import type { Student } from "./roster";
-import { configNamespace, stackName, studentConfig, type WorkshopSettings } from "./settings";
+import { configNamespace } from "../lib/rules/stack";
+import { stackName, studentConfig, type WorkshopSettings } from "./settings";
 
 export interface OrchestratorOptions {
   driver: StackDriver;

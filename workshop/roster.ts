@@ -5,6 +5,7 @@
  * reported with its line, all at once, so a roster is fixed in one pass.
  */
 import * as fs from "node:fs";
+import { InputError } from "../lib/rules/problems";
 import { CsvError, parseCsv } from "./csv";
 
 export interface Student {
@@ -14,16 +15,6 @@ export interface Student {
   email?: string;
   /** Line of the roster the student is on. */
   line: number;
-}
-
-export class RosterError extends Error {
-  constructor(
-    public readonly source: string,
-    public readonly problems: string[],
-  ) {
-    super(`${source} has ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
-    this.name = "RosterError";
-  }
 }
 
 /**
@@ -54,21 +45,21 @@ export function idProblem(id: string): string | undefined {
 /**
  * Parses roster CSV text. The header names an id column (`id` or `student`) and optionally `name` and
  * `email`, in any order and case; other columns are ignored so an LMS export works as is.
- * Throws `RosterError` listing every problem with its line.
+ * Throws `InputError` listing every problem with its line.
  */
 export function parseRoster(text: string, source = "roster.csv"): Student[] {
   let records;
   try {
     records = parseCsv(text);
   } catch (e) {
-    if (e instanceof CsvError) throw new RosterError(source, [`line ${e.line}: ${e.message}`]);
+    if (e instanceof CsvError) throw new InputError(source, [`line ${e.line}: ${e.message}`]);
     throw e;
   }
   // Blank lines (an empty single field) are spacing, not students.
   records = records.filter((r) => !(r.fields.length === 1 && r.fields[0].trim() === ""));
   const header = records[0];
   if (!header) {
-    throw new RosterError(source, [
+    throw new InputError(source, [
       "line 1: the roster is empty; the first line is a header such as id,name,email",
     ]);
   }
@@ -93,7 +84,7 @@ export function parseRoster(text: string, source = "roster.csv"): Student[] {
       `line ${header.line}: the header has both "id" and "student" columns; keep one as the student id`,
     );
   }
-  if (problems.length > 0) throw new RosterError(source, problems);
+  if (problems.length > 0) throw new InputError(source, problems);
 
   const idIndex = seen.get(idCols[0]) as number;
   const nameIndex = seen.get("name");
@@ -140,17 +131,17 @@ export function parseRoster(text: string, source = "roster.csv"): Student[] {
       `line ${header.line}: the roster has a header but no students; add one row per student`,
     );
   }
-  if (problems.length > 0) throw new RosterError(source, problems);
+  if (problems.length > 0) throw new InputError(source, problems);
   return students;
 }
 
-/** Reads and parses a roster file; a missing file is a `RosterError` too (exit code 2). */
+/** Reads and parses a roster file; a missing file is a `InputError` too (exit code 2). */
 export function readRoster(file: string): Student[] {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new RosterError(file, [`cannot read the roster: ${(e as Error).message}`]);
+    throw new InputError(file, [`cannot read the roster: ${(e as Error).message}`]);
   }
   return parseRoster(text, file);
 }
