@@ -376,9 +376,18 @@ export function readSettings(file: string): WorkshopSettings {
   });
   const decoded = utf8Text(bytes, "save it as UTF-8 text");
   if ("problem" in decoded) throw new InputError(file, [decoded.problem]);
+  return parseSettingsText(decoded.text, file);
+}
+
+/**
+ * Parses and validates the YAML text of a settings file.
+ * @param text The file's text.
+ * @param file The settings file, for messages and relative paths.
+ */
+export function parseSettingsText(text: string, file: string): WorkshopSettings {
   let doc: unknown;
   try {
-    doc = parseYaml(decoded.text);
+    doc = parseYaml(text);
   } catch (e) {
     throw new InputError(file, [`is not valid YAML: ${(e as Error).message}`]);
   }
