@@ -536,7 +536,8 @@ describe("a jetstream student stack behind HTTPS (the default)", () => {
 
 describe("jetstream variants", () => {
   test("without an allocation the hostname is empty; with the student's own key, ssh uses it", async () => {
-    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIInstructor me@laptop";
+    const key =
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExTW0LKPIlQufOQ54WwxqWOnyjRkAmgJ9ftIve2sqpH me@laptop";
     const run = await program({ ...plainStudent, allocation: undefined, sshPublicKey: key });
     expect(await promiseOf(run.result.hostname)).toBe("");
     expect(await promiseOf(run.result.sshCommand)).toBe(`ssh ubuntu@${mockFloatingIp}`);
