@@ -259,11 +259,9 @@ export function parseStackConfig(
     } else {
       const issue = cidrProblem(sshCidrRaw);
       if (issue !== undefined) bad("sshCidr", issue);
-      else if (isWorldOpen(sshCidrRaw)) {
-        warnings.push(
-          `[sshCidr] is ${sshCidrRaw}: every address on the internet may try to log in to every VM over SSH. ` +
-            "Keys alone stand between them and the VM; set your own address, such as 203.0.113.7/32, unless you must reach the VMs from anywhere.",
-        );
+      else {
+        const warning = sshCidrWarning(sshCidrRaw);
+        if (warning !== undefined) warnings.push(warning);
       }
     }
     const issue = cidrProblem(notebookCidrRaw);
@@ -385,6 +383,19 @@ export function parseStackConfig(
     hostname,
     readinessTimeouts,
   };
+}
+
+/**
+ * The loud warning for an sshCidr that lets the whole internet try SSH, or undefined. Accepted (a
+ * class on changing networks may need it) but never silently.
+ * @param cidr A valid CIDR.
+ */
+export function sshCidrWarning(cidr: string): string | undefined {
+  if (!isWorldOpen(cidr)) return undefined;
+  return (
+    `[sshCidr] is ${cidr}: every address on the internet may try to log in to every VM over SSH. ` +
+    "Keys alone stand between them and the VMs; set your own address, such as 203.0.113.7/32, unless you must reach the VMs from anywhere."
+  );
 }
 
 /** A key as a message names it: odd characters in a misspelt key are shown, not printed raw. */

@@ -1,13 +1,18 @@
-import { parseRoster, RosterError } from "../workshop/roster";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { InputError } from "../lib/rules/problems";
+import { parseRoster, readRoster } from "../workshop/roster";
 
 function problemsOf(text: string): string[] {
   try {
     parseRoster(text);
   } catch (e) {
-    if (e instanceof RosterError) return e.problems;
+    if (e instanceof InputError) return e.problems;
     throw e;
   }
-  throw new Error("expected a RosterError");
+  throw new Error("expected a InputError");
 }
 
 describe("parseRoster", () => {
@@ -183,5 +188,121 @@ describe("parseRoster", () => {
     expect(() => parseRoster("id\nA\n", "class.csv")).toThrow(
       /^class\.csv has 1 problem\(s\):\n {2}line 2: id "A"/,
     );
+  });
+});
+
+describe("rosters that were accepted wrongly or read badly before", () => {
+  const spreadsheet =
+    'save it again as CSV with commas: in Excel "CSV UTF-8 (Comma delimited) (*.csv)", in LibreOffice "Text CSV" with field delimiter "," and character set UTF-8';
+  test.each([
+    [
+      "semicolon-separated (a spreadsheet in a comma-decimal locale)",
+      "id;name;email\nada;Ada;ada@example.org\n",
+      [`line 1: the columns are separated by semicolons (;), not commas; ${spreadsheet}`],
+    ],
+    [
+      "tab-separated",
+      "id\tname\nada\tAda\n",
+      [`line 1: the columns are separated by tabs, not commas; ${spreadsheet}`],
+    ],
+    [
+      "a bidi override in a name",
+      "id,name\nada,Ada\nbob,\u202eBob\n",
+      [
+        "line 3: name contains U+202E (a bidi override, which reverses how text is shown); retype it without that character",
+      ],
+    ],
+    [
+      "NUL in a name",
+      "id,name\nada,A\u0000da\n",
+      ["line 2: name contains U+0000 (NUL); retype it without that character"],
+    ],
+    [
+      "a control character in an email",
+      "id,email\nada,ada@exam\u0007ple.org\n",
+      ["line 2: email contains U+0007 (a control character); retype it without that character"],
+    ],
+    [
+      "an R-LDH id (Let's Encrypt refuses the hostname)",
+      "id\nab--cd\n",
+      [
+        'line 2: id "ab--cd" has "--" in its third and fourth characters, which Let\'s Encrypt refuses; use another id, such as "ab-cd"',
+      ],
+    ],
+    [
+      "an unclosed quote after a multi-line field (the line where its record starts)",
+      'id,name\nada,"A\nda"\nbob,"Bob\ncy,Cy\n',
+      ["line 4: a quoted field is never closed; add the closing quote"],
+    ],
+  ])("%s", (_what, text, expected) => {
+    expect(problemsOf(text)).toEqual(expected);
+  });
+});
+
+describe("readRoster reads only a regular UTF-8 file of sensible size", () => {
+  let dir = "";
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-roster-"));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fileProblems = (file: string): string[] => {
+    try {
+      readRoster(file);
+    } catch (e) {
+      if (e instanceof InputError) return e.problems;
+      throw e;
+    }
+    throw new Error("expected an InputError");
+  };
+  const howToSave =
+    'save it as "CSV UTF-8 (Comma delimited) (*.csv)" in Excel, or as "Text CSV" with character set UTF-8 in LibreOffice';
+
+  test("UTF-16 with a byte order mark (Excel's 'Unicode Text')", () => {
+    const f = path.join(dir, "utf16.csv");
+    fs.writeFileSync(
+      f,
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("id\nada\n", "utf16le")]),
+    );
+    expect(fileProblems(f)).toEqual([
+      `line 1: the file is UTF-16 text (it starts with a UTF-16 byte order mark); ${howToSave}`,
+    ]);
+  });
+
+  test("UTF-16 without a byte order mark", () => {
+    const f = path.join(dir, "utf16-nobom.csv");
+    fs.writeFileSync(f, Buffer.from("id,name\nada,Ada\n", "utf16le"));
+    expect(fileProblems(f)).toEqual([
+      `line 1: the file is UTF-16 text (every other byte is NUL); ${howToSave}`,
+    ]);
+  });
+
+  test("Latin-1, with the line of the first letter that is not UTF-8", () => {
+    const f = path.join(dir, "latin1.csv");
+    fs.writeFileSync(f, Buffer.from("id,name\nada,Ada\nzoe,Zo\u00eb\n", "latin1"));
+    expect(fileProblems(f)).toEqual([
+      `line 3: the file is not UTF-8 text (a Latin-1 or "CSV (Windows)" export writes letters such as é that way); ${howToSave}`,
+    ]);
+  });
+
+  test("a FIFO is refused without waiting for a writer", () => {
+    const fifo = path.join(dir, "fifo.csv");
+    execFileSync("mkfifo", [fifo]);
+    expect(fileProblems(fifo)).toEqual([
+      "is a FIFO, not a file: give the path of the roster, such as roster.csv",
+    ]);
+  });
+
+  test("/dev/zero is refused at once", () => {
+    expect(fileProblems("/dev/zero")).toEqual([
+      "is a character device, not a file: give the path of the roster, such as roster.csv",
+    ]);
+  });
+
+  test("a file over the cap is refused", () => {
+    const f = path.join(dir, "big.csv");
+    fs.writeFileSync(f, `id\n${"a\n".repeat(3 * 1024 * 1024)}`);
+    expect(fileProblems(f)).toEqual([
+      "is 6291459 bytes, more than the 4194304 a roster may have: check the path",
+    ]);
   });
 });

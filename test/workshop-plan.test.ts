@@ -4,7 +4,8 @@
  */
 import { plan, validateStudents } from "../workshop/plan";
 import type { QuotaSource } from "../workshop/quota";
-import { parseSettings, SettingsError, type WorkshopSettings } from "../workshop/settings";
+import { InputError } from "../lib/rules/problems";
+import { parseSettings, type WorkshopSettings } from "../workshop/settings";
 
 const base = {
   workshop: "intro",
@@ -23,10 +24,10 @@ function problemsOf(doc: unknown): string[] {
   try {
     parseSettings(doc, file);
   } catch (e) {
-    if (e instanceof SettingsError) return e.problems;
+    if (e instanceof InputError) return e.problems;
     throw e;
   }
-  throw new Error("expected a SettingsError");
+  throw new Error("expected an InputError");
 }
 
 describe("settings", () => {
@@ -62,7 +63,7 @@ describe("settings", () => {
     [
       "a bad workshop name",
       { ...base, workshop: "Intro 2030" },
-      /^\[workshop\] must be a DNS-safe name .* got "Intro 2030"$/,
+      /^\[workshop\] must be DNS-safe \(.*\), got "Intro 2030"$/,
     ],
     [
       "a bad target",
@@ -72,12 +73,12 @@ describe("settings", () => {
     [
       "a bad expiry",
       { ...base, expires: "30/06/2030" },
-      /^\[expires\] must be the workshop's last day as YYYY-MM-DD/,
+      /^\[expires\] must be a date YYYY-MM-DD such as 2030-06-30, got "30\/06\/2030"$/,
     ],
     [
       "an unknown flavor",
       { ...base, flavor: "m3.huge" },
-      /^\[flavor\] "m3.huge" is not a Jetstream2 flavor/,
+      /^\[flavor\] must be a Jetstream2 flavor \(.*\), got "m3.huge"$/,
     ],
     [
       "a bad concurrency",

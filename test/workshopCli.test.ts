@@ -166,10 +166,12 @@ describe("bad input exits 2 before anything is created", () => {
     expect(r.stderr).toContain("--force does not apply to up (only to down, reap)");
   });
 
-  test.each([["0"], ["65"], ["two"]])("--concurrency %s", async (n) => {
+  test.each([["0"], ["65"], ["two"], ["0x8"], ["1e1"]])("--concurrency %s", async (n) => {
     const r = await cli(["status", "--concurrency", n]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`--concurrency must be a whole number from 1 to 64, got ${n}`);
+    expect(r.stderr).toContain(
+      `--concurrency must be a whole number from 1 to 64, got ${JSON.stringify(n)}`,
+    );
   });
 });
 

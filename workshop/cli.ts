@@ -20,8 +20,9 @@ import { guardStream, redactorFromEnv, type Redactor } from "./redaction";
 import { handleInterrupts } from "./signals";
 import { makeReporter, PlainReporter, type Reporter } from "./progress";
 import { OpenStackQuotaSource, QuotaSourceError, type QuotaSource } from "./quota";
-import { readRoster, RosterError, type Student } from "./roster";
-import { readSettings, SettingsError, stackName, type WorkshopSettings } from "./settings";
+import { InputError } from "../lib/rules/problems";
+import { readRoster, type Student } from "./roster";
+import { parseConcurrency, readSettings, stackName, type WorkshopSettings } from "./settings";
 import { formatTable } from "./table";
 
 export const exitCodes = { ok: 0, someFailed: 1, badInput: 2, interrupted: 130 } as const;
@@ -373,7 +374,7 @@ export async function run(argv: string[], io: RunOptions): Promise<number> {
       err(e.message);
       return exitCodes.someFailed;
     }
-    if (e instanceof RosterError || e instanceof SettingsError) {
+    if (e instanceof InputError) {
       err(`${e.message}\nnothing was created`);
       return exitCodes.badInput;
     }
@@ -425,12 +426,15 @@ function makeContext(name: string, values: Values, io: RunOptions): Context {
   const cwd = io.cwd ?? process.cwd();
   const now = io.now ?? (() => new Date());
   const settings = readSettings(path.resolve(cwd, values.settings ?? "workshop.yaml"));
-  const concurrency =
-    values.concurrency === undefined ? settings.concurrency : Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    throw new UsageError(
-      `--concurrency must be a whole number from 1 to 64, got ${values.concurrency}`,
-    );
+  let concurrency = settings.concurrency;
+  if (values.concurrency !== undefined) {
+    try {
+      // The settings' own rule: `0x8`, `1e1` and ` 8` are refused, not read as numbers.
+      concurrency = parseConcurrency(values.concurrency);
+    } catch (e) {
+      if (e instanceof InputError) throw new UsageError(e.problems.join("; "), name);
+      throw e;
+    }
   }
   let roster: Student[] | undefined;
   const wholeRoster = (): Student[] =>

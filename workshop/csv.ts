@@ -1,8 +1,10 @@
 /**
- * An RFC 4180 CSV reader that keeps the line number each record starts on, so every roster error can
- * point at the line an instructor sees in an editor. Tolerates what spreadsheets actually write: a
- * UTF-8 byte order mark, CRLF or LF line ends, and a missing final line end.
+ * The roster's CSV reader: csv-parse (RFC 4180, a UTF-8 byte order mark, CRLF or LF line ends, a
+ * missing final line end), with the line each record STARTS on, so every roster error points at the
+ * line an instructor sees in an editor. csv-parse reports a record's last line; a record starts on
+ * the line after the previous one ends (blank lines are kept as records for that reason).
  */
+import { CsvError as ParseError, parse } from "csv-parse/sync";
 
 export interface CsvRecord {
   /** 1-based line the record starts on (a quoted field may span several lines). */
@@ -20,82 +22,44 @@ export class CsvError extends Error {
   }
 }
 
+/** csv-parse's error codes, in the words an instructor fixing a spreadsheet export needs. */
+const messages: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: "a quoted field is never closed; add the closing quote",
+  INVALID_OPENING_QUOTE: `a quote inside an unquoted field; quote the whole field and double the quote ("a ""b"" c")`,
+  CSV_INVALID_CLOSING_QUOTE:
+    "text after a closing quote; put a comma after the quoted field or quote the whole field",
+};
+
 /** Splits CSV text into records. Throws `CsvError` for malformed quoting. */
 export function parseCsv(text: string): CsvRecord[] {
-  const input = text.startsWith("\uFEFF") ? text.slice(1) : text;
   const records: CsvRecord[] = [];
-  let fields: string[] = [];
-  let field = "";
-  let line = 1;
-  let recordLine = 1;
-  let i = 0;
-  // A field is "quoted" from its opening quote to its closing one; after the closing quote only a
-  // separator or a line end may follow.
-  let afterQuoted = false;
-
-  const endRecord = (): void => {
-    fields.push(field);
-    records.push({ line: recordLine, fields });
-    fields = [];
-    field = "";
-    afterQuoted = false;
-  };
-
-  while (i < input.length) {
-    const c = input[i];
-    if (c === '"') {
-      if (field !== "" || afterQuoted) {
-        throw new CsvError(
-          line,
-          `a quote inside an unquoted field; quote the whole field and double the quote ("a ""b"" c")`,
-        );
-      }
-      const openLine = line;
-      i++;
-      for (;;) {
-        if (i >= input.length) {
-          throw new CsvError(openLine, "a quoted field is never closed; add the closing quote");
-        }
-        const q = input[i];
-        if (q === '"') {
-          if (input[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        if (q === "\n") line++;
-        field += q;
-        i++;
-      }
-      afterQuoted = true;
-      continue;
-    }
-    if (c === ",") {
-      fields.push(field);
-      field = "";
-      afterQuoted = false;
-      i++;
-      continue;
-    }
-    if (c === "\r" || c === "\n") {
-      endRecord();
-      i += c === "\r" && input[i + 1] === "\n" ? 2 : 1;
-      line++;
-      recordLine = line;
-      continue;
-    }
-    if (afterQuoted) {
-      throw new CsvError(
-        line,
-        "text after a closing quote; put a comma after the quoted field or quote the whole field",
-      );
-    }
-    field += c;
-    i++;
+  let lastLine = 0;
+  try {
+    parse(text, {
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: false,
+      record_delimiter: ["\r\n", "\n", "\r"],
+      raw: true,
+      // csv-parse counts CR and LF of a CRLF inside a quoted field as two lines: the line breaks of
+      // the record's own text are counted here instead.
+      on_record: (record) => {
+        // With `raw`, csv-parse hands over { record, raw } although its types still say string[].
+        const { record: fields, raw } = record as unknown as { record: string[]; raw: string };
+        records.push({ line: lastLine + 1, fields });
+        lastLine += raw.match(/\r\n|\r|\n/g)?.length ?? 0;
+        return null;
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    const code = e.code as string;
+    // An unclosed quote is found at the end of the file: its record starts after the last good one.
+    const line =
+      code === "CSV_QUOTE_NOT_CLOSED"
+        ? lastLine + 1
+        : ((e as { lines?: number }).lines ?? lastLine + 1);
+    throw new CsvError(line, messages[code] ?? e.message);
   }
-  if (field !== "" || fields.length > 0 || afterQuoted) endRecord();
   return records;
 }

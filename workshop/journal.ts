@@ -5,6 +5,7 @@
  */
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
+import { InputError } from "../lib/rules/problems";
 import { writePrivateFile } from "./files";
 
 export interface JournalEntry {
@@ -32,17 +33,21 @@ export class Journal {
 
   static async open(dir: string): Promise<Journal> {
     const file = path.join(dir, "down-journal.json");
+    let text: string;
     try {
-      const data = JSON.parse(await fsp.readFile(file, "utf8")) as JournalFile;
-      if (data.version !== 1 || typeof data.stacks !== "object") {
-        throw new Error(`${file} is not a journal this version understands; move it aside`);
-      }
-      return new Journal(file, data);
+      text = await fsp.readFile(file, "utf8");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT")
         return new Journal(file, { version: 1, stacks: {} });
       throw e;
     }
+    const data = readJournal(text);
+    if (data === undefined) {
+      throw new InputError(file, [
+        "is not a down journal this version can read; move it aside (the stacks it lists are kept) and run the command again",
+      ]);
+    }
+    return new Journal(file, data);
   }
 
   get(stack: string): JournalEntry | undefined {
@@ -56,4 +61,20 @@ export class Journal {
     this.writes = this.writes.then(() => writePrivateFile(this.file, text));
     await this.writes;
   }
+}
+
+/** The journal in `text`, or undefined when it is damaged (cut off, or not the shape written). */
+function readJournal(text: string): JournalFile | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(data) || data.version !== 1 || !isObject(data.stacks)) return undefined;
+  const entries = Object.values(data.stacks);
+  if (!entries.every((e) => isObject(e) && typeof e.student === "string")) return undefined;
+  return data as unknown as JournalFile;
 }

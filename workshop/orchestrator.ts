@@ -19,7 +19,8 @@ import type { Reporter } from "./progress";
 import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
 import { idProblem, type Student } from "./roster";
-import { configNamespace, stackName, studentConfig, type WorkshopSettings } from "./settings";
+import { configNamespace } from "../lib/rules/stack";
+import { stackName, studentConfig, type WorkshopSettings } from "./settings";
 
 export interface OrchestratorOptions {
   driver: StackDriver;

@@ -36,9 +36,10 @@ export function shown(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   if (value instanceof Date) return JSON.stringify(value.toISOString().slice(0, 10));
   if (typeof value === "object") return "a mapping";
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above: a primitive is left
-  const text = String(value);
-  const quoted = typeof value === "string" ? JSON.stringify(text) : text;
-  if (text.length <= maxShown) return quoted;
-  return `${JSON.stringify(text.slice(0, maxShown))}... (${text.length} characters)`;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
+    return String(value);
+  }
+  if (typeof value !== "string") return `a ${typeof value}`;
+  if (value.length <= maxShown) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, maxShown))}... (${value.length} characters)`;
 }
