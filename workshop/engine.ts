@@ -24,7 +24,9 @@ export type EngineTarget =
 
 /** The engine in words, for messages and manifests (no secrets). */
 export function describeEngine(engine: EngineTarget): string {
-  return engine.kind === "local" ? "the local Docker engine" : `ssh://${engine.user}@${engine.host}`;
+  return engine.kind === "local"
+    ? "the local Docker engine"
+    : `ssh://${engine.user}@${engine.host}`;
 }
 
 /** One word for a POSIX shell: the remote side of ssh runs its command through the login shell. */

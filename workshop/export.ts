@@ -328,7 +328,9 @@ export async function restoreArchive(opts: {
   await pipeline(fs.createReadStream(opts.archive), child.stdin);
   const code = await exited;
   if (code !== 0) {
-    throw new Error(`restore into ${opts.volume} failed: ${firstLines(Buffer.concat(stderr).toString())}`);
+    throw new Error(
+      `restore into ${opts.volume} failed: ${firstLines(Buffer.concat(stderr).toString())}`,
+    );
   }
   return manifest;
 }

@@ -189,7 +189,8 @@ export class TarVerifier extends Transform {
     const pad = (block - (size % block)) % block;
     if (size === 0) {
       this.state = { kind: "header" };
-      if (kind === "body") this.finishEntry({ kind, left: 0, pad, hash: createHash("sha256"), key });
+      if (kind === "body")
+        this.finishEntry({ kind, left: 0, pad, hash: createHash("sha256"), key });
       if (kind === "manifest") this.manifestText = Buffer.alloc(0);
       return;
     }
