@@ -85,7 +85,9 @@ test.each<[string, Record<string, unknown>, string]>([
 });
 
 test("a stack made before volumeName existed falls back to the name the program gives", () => {
-  const { volumeName: _v, sshUser: _u, ...older } = jetstreamOutputs;
+  const older: Record<string, unknown> = { ...jetstreamOutputs };
+  delete older.volumeName;
+  delete older.sshUser;
   const source = exportSource(older);
   expect(source.volume).toBe("intro-ada-work");
   expect(source.engine).toMatchObject({ kind: "ssh", user: "ubuntu" });

@@ -93,7 +93,7 @@ async function pathsOnEngine(image: string, volume: string): Promise<string[]> {
         "%P\\0",
       ],
       { encoding: "buffer", maxBuffer: 64 * 1024 * 1024 },
-      (e, stdout) => (e ? reject(e) : resolve(stdout)),
+      (e, stdout) => (e ? reject(new Error(e.message)) : resolve(stdout)),
     ),
   );
   const out: string[] = [];
@@ -120,7 +120,16 @@ function exportInChild(
       [path.join(repoRoot, "test", "support", "export-child.ts"), student, volume, image, outDir],
       { cwd: repoRoot, timeout: 15 * 60_000 },
       (e, stdout, stderr) =>
-        e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+        e
+          ? reject(new Error(`${e.message}\n${stderr}`))
+          : resolve(
+              JSON.parse(stdout) as {
+                fileCount: number;
+                totalBytes: number;
+                seconds: number;
+                maxRssMb: number;
+              },
+            ),
     ),
   );
 }
