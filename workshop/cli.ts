@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { AutomationDriver } from "./automation";
 import type { StackDriver } from "./driver";
 import { writeHandouts, type HandoutEntry } from "./handouts";
-import { Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
+import { formatBytes, Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
 import { plan } from "./plan";
 import { makeReporter } from "./progress";
 import { OpenStackQuotaSource, QuotaSourceError, type QuotaSource } from "./quota";
@@ -23,7 +23,7 @@ commands:
   plan     validate roster and settings, check the allocation's quota, estimate SUs
   up       create or update every student's stack, probe each notebook, write handouts
   status   stack state, notebook health and expiry per student
-  export   download every student's work/ into --out (default: the settings' exportDir)
+  export   save every student's volume, read on its engine, into --out (default: exportDir)
   down     export, then destroy and remove each stack (resumable: run it again to finish)
   reap     down for this workshop's stacks whose expiry day has passed
 
@@ -184,6 +184,8 @@ async function main(argv: string[]): Promise<number> {
       });
       print();
       print(`${results.filter((r) => r.ok).length} of ${targets.length} exported to ${outDir}`);
+      for (const r of results.filter((x) => x.ok)) print(`  ${r.student}: ${r.detail}`);
+      print(sizeReport(results.map((r) => r.manifest)));
       for (const r of results.filter((x) => !x.ok)) print(`  ${r.student}: ${r.detail}`);
       return finish(results.filter((r) => !r.ok).length + (targets.length - results.length));
     }
@@ -215,10 +217,22 @@ async function main(argv: string[]): Promise<number> {
         `${results.length - bad.length} of ${targets.length} torn down; exports and journal in ${outDir}`,
       );
       for (const r of bad) print(`  ${r.student}: ${r.status}: ${r.detail}`);
+      print(sizeReport(results.map((r) => r.manifest)));
       return finish(bad.length + (targets.length - results.length));
     }
   }
   return exitCodes.badInput;
+}
+
+/** One line: how much this run exported, in total. */
+function sizeReport(
+  manifests: ({ fileCount: number; totalBytes: number; archive: { bytes: number } } | undefined)[],
+): string {
+  const done = manifests.filter((m) => m !== undefined);
+  const files = done.reduce((n, m) => n + m.fileCount, 0);
+  const bytes = done.reduce((n, m) => n + m.totalBytes, 0);
+  const archives = done.reduce((n, m) => n + m.archive.bytes, 0);
+  return `exported this run: ${done.length} student(s), ${files} files, ${formatBytes(bytes)} (archives ${formatBytes(archives)})`;
 }
 
 async function runPlan(
