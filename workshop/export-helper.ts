@@ -81,9 +81,32 @@ export function exportRunArgs(opts: { name: string; image: string; volume: strin
 /**
  * `docker run` arguments of the container that unpacks an export (on stdin) into a volume: GNU tar
  * as root, with the capabilities it needs to give files back their owners, modes and times and to
- * fill folders of mode 000 (CHOWN, DAC_OVERRIDE, FOWNER, FSETID), only `home/` of the archive.
+ * fill folders of mode 000 (CHOWN, DAC_OVERRIDE, FOWNER, FSETID), only `home/` of the archive; then
+ * the volume's own folder gets the home's owner, mode and time (tar's entry for it is stripped).
  */
-export function restoreRunArgs(opts: { name: string; image: string; volume: string }): string[] {
+export function restoreRunArgs(opts: {
+  name: string;
+  image: string;
+  volume: string;
+  root: { uid: number; gid: number; mode: number; mtime: number };
+}): string[] {
+  const { uid, gid, mode, mtime } = opts.root;
+  if (![uid, gid, mode, mtime].every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    throw new Error("restore: the manifest's home entry has a bad owner, mode or time");
+  }
+  const tar = [
+    "tar",
+    "--extract",
+    "--gzip",
+    "--file=-",
+    "--directory=/restore",
+    "--same-owner",
+    "--same-permissions",
+    "--numeric-owner",
+    "--strip-components=1",
+    "home",
+  ].join(" ");
+  const script = `${tar} && chown ${uid}:${gid} /restore && chmod ${mode.toString(8)} /restore && touch -m -d @${mtime} /restore`;
   return [
     "run",
     "-i",
@@ -100,16 +123,9 @@ export function restoreRunArgs(opts: { name: string; image: string; volume: stri
     "--workdir",
     "/",
     "--entrypoint",
-    "tar",
+    "sh",
     checkHelperImage(opts.image),
-    "--extract",
-    "--gzip",
-    "--file=-",
-    "--directory=/restore",
-    "--same-owner",
-    "--same-permissions",
-    "--numeric-owner",
-    "--strip-components=1",
-    "home",
+    "-c",
+    script,
   ];
 }

@@ -298,6 +298,8 @@ export async function restoreArchive(opts: {
   labels?: Record<string, string>;
 }): Promise<HelperManifest> {
   const manifest = await verifyArchiveFile(opts.archive);
+  const home = manifest.entries.find((e) => e.p === "");
+  if (!home) throw new Error(`restore: ${opts.archive} has no entry for the home itself`);
   const exists = await runDocker(opts.engine, ["volume", "inspect", opts.volume]);
   if (exists.code === 0) {
     throw new Error(`restore: the volume ${opts.volume} exists; restore only into a new one`);
@@ -315,6 +317,7 @@ export async function restoreArchive(opts: {
       name: `jn-restore-${randomBytes(4).toString("hex")}`,
       image: opts.image,
       volume: opts.volume,
+      root: home,
     }),
   );
   const stderr: Buffer[] = [];
