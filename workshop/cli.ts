@@ -214,7 +214,7 @@ async function main(argv: string[]): Promise<number> {
       const bad = results.filter((r) => r.status === "kept" || r.status === "failed");
       print();
       print(
-        `${results.length - bad.length} of ${targets.length} torn down; exports and journal in ${outDir}`,
+        `${results.filter((r) => r.status === "removed").length} of ${targets.length} torn down${absentNote(results)}; exports and journal in ${outDir}`,
       );
       for (const r of bad) print(`  ${r.student}: ${r.status}: ${r.detail}`);
       print(sizeReport(results.map((r) => r.manifest)));
@@ -222,6 +222,14 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   return exitCodes.badInput;
+}
+
+/** Stacks this backend does not have are not "torn down": said apart, with what to check. */
+function absentNote(results: readonly DownOutcome[]): string {
+  const absent = results.filter((r) => r.status === "absent").length;
+  return absent === 0
+    ? ""
+    : `, ${absent} not found in this backend (nothing done for them; is PULUMI_BACKEND_URL the workshop's?)`;
 }
 
 /** One line: how much this run exported, in total. */
