@@ -340,6 +340,26 @@ describe("workshop down and reap", () => {
     expect(sim.stacks.size).toBe(0);
   });
 
+  test("a journal entry never outranks the backend: a stack recorded as removed but there is torn down", async () => {
+    const { sim, orch, outDir, exported } = await start();
+    await orch.up(settings, students(2), { concurrency: 2 });
+    fs.writeFileSync(
+      path.join(outDir, "down-journal.json"),
+      JSON.stringify({
+        version: 1,
+        stacks: {
+          "intro-s01": { student: "s01", removed: "2031-01-01T00:00:00.000Z" },
+          "intro-s02": { student: "s02", absent: "2031-01-01T00:00:00.000Z" },
+        },
+      }),
+    );
+    const results = await orch.down(settings, targets(2), { outDir, concurrency: 1, force: false });
+    expect(results.map((r) => r.status)).toEqual(["removed", "removed"]);
+    expect(results[0].detail).toMatch(/^exported \(/);
+    expect(exported).toEqual(["s01", "s02"]);
+    expect(sim.stacks.size).toBe(0);
+  });
+
   test("an interrupted run starts no new student; the rerun finishes the rest", async () => {
     const { sim, outDir, make } = await start();
     await make().up(settings, students(4), { concurrency: 4 });
