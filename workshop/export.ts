@@ -170,8 +170,9 @@ export async function exportStudent(opts: ExportOptions): Promise<ExportManifest
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGKILL");
-      // The container may outlive its client (over ssh it always does): remove it by name.
-      void runDocker(opts.engine, ["rm", "--force", name], { timeoutMs: 60_000 });
+      // The container may outlive its client (over ssh it always does): remove it by name, with
+      // the anonymous volume the image's VOLUME gives it (never a named one).
+      void runDocker(opts.engine, ["rm", "--force", "--volumes", name], { timeoutMs: 60_000 });
     }, deadlineMs);
 
     const verifier = new TarVerifier();
@@ -189,7 +190,7 @@ export async function exportStudent(opts: ExportOptions): Promise<ExportManifest
     } catch (e) {
       streamError = e;
       child.kill("SIGKILL");
-      void runDocker(opts.engine, ["rm", "--force", name], { timeoutMs: 60_000 });
+      void runDocker(opts.engine, ["rm", "--force", "--volumes", name], { timeoutMs: 60_000 });
     }
     const code = await exited;
     clearTimeout(timer);
