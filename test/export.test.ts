@@ -78,6 +78,8 @@ async function pathsOnEngine(image: string, volume: string): Promise<string[]> {
         "--rm",
         "--network",
         "none",
+        "--user",
+        "0:0",
         "--mount",
         `type=volume,src=${volume},dst=/data,readonly`,
         "--entrypoint",

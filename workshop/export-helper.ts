@@ -103,6 +103,9 @@ export function restoreRunArgs(opts: {
     "--same-owner",
     "--same-permissions",
     "--numeric-owner",
+    // The export lists a folder's entry before it gets to its contents (breadth first within a
+    // folder): folders' times and modes are set once everything is in.
+    "--delay-directory-restore",
     "--strip-components=1",
     "home",
   ].join(" ");
