@@ -163,10 +163,17 @@ describeWithDocker("down against hostile students and wrong backends", () => {
       const server = await hostileServer(mode);
       cleanups.push(server.close);
       const volume = await studentVolume("s01", "mkdir -p work && echo kept > work/kept.txt");
+      // The student takes the server over after it came up (a config file and `kill 1`).
+      let hostile = false;
       const sim = await backend({
-        extraOutputs: () => ({ notebookUrl: server.url, volumeName: volume, imageRef: image }),
+        extraOutputs: () => ({
+          ...(hostile ? { notebookUrl: server.url } : {}),
+          volumeName: volume,
+          imageRef: image,
+        }),
       });
       await up(sim, ["s01"]);
+      hostile = true;
       const before = treeDigest(root, outsideExports);
       const [r] = await orchestrator(sim).orch.down(settings, targets(["s01"]), {
         outDir: outDir(),
