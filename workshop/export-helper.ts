@@ -49,6 +49,8 @@ const confined = [
   "256m",
   "--pids-limit",
   "64",
+  // The notebook image's HEALTHCHECK asks a Jupyter server that is not running here.
+  "--no-healthcheck",
 ];
 
 /** `docker run` arguments of the container that streams the volume as tar + manifest to stdout. */
