@@ -44,6 +44,15 @@ export interface NotebookStackOutputs {
   sshPrivateKey: pulumi.Output<string>;
   /** The workshop's security group an image stack owns, for student stacks to share; else "". */
   securityGroupId: pulumi.Output<string>;
+  /** The VM's login user; "" for the local target. */
+  sshUser: pulumi.Output<string>;
+  /**
+   * The VM's SSH host key (`ssh-ed25519 ...`, public): `workshop export`/`down` reach the VM's
+   * engine with it pinned, as the stack does. "" for the local target.
+   */
+  sshHostPublicKey: pulumi.Output<string>;
+  /** The Docker volume holding the student's work, on the notebook's engine. */
+  volumeName: pulumi.Output<string>;
   student: string;
   workshop: string;
   expires: string;
@@ -104,6 +113,9 @@ export function notebookStack(
       hostname: pulumi.output(""),
       sshCommand: pulumi.output(""),
       sshPrivateKey: pulumi.secret(""),
+      sshUser: pulumi.output(""),
+      sshHostPublicKey: pulumi.output(""),
+      volumeName: pulumi.output(""),
     };
   }
 
@@ -130,6 +142,9 @@ export function notebookStack(
       hostname: pulumi.output(""),
       sshCommand: pulumi.output(""),
       sshPrivateKey: pulumi.secret(""),
+      sshUser: pulumi.output(""),
+      sshHostPublicKey: pulumi.output(""),
+      volumeName: server.volumeName,
     };
   }
 
@@ -188,6 +203,9 @@ export function notebookStack(
     hostname: pulumi.output(cfg.hostname),
     sshCommand: vm.publicIp.apply((ip) => sshCommand(ip, keyFile)),
     sshPrivateKey: vm.sshPrivateKey,
+    sshUser: vm.user,
+    sshHostPublicKey: vm.hostPublicKey,
+    volumeName: server.volumeName,
   };
 
   if (proxyMode === undefined) {

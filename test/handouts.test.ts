@@ -9,7 +9,7 @@ import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import { findChromium, headlessChromium as headless } from "./support/browser";
 import { describeWithTool } from "./support/docker";
-import { handoutCsv, writeHandouts, type HandoutEntry } from "../workshop/handouts";
+import { handoutCsv, handoutHtml, writeHandouts, type HandoutEntry } from "../workshop/handouts";
 import { parseCsv } from "../workshop/csv";
 
 const chromium = findChromium();
@@ -53,6 +53,19 @@ describe("handout files", () => {
     expect(fs.statSync(files.csv).mode & 0o777).toBe(0o600);
     expect(fs.statSync(files.html).mode & 0o777).toBe(0o600);
     expect(fs.readdirSync(out).sort()).toEqual(["handouts.csv", "handouts.html"]);
+  });
+
+  test("each card tells its student the deletion date and how to download their work", async () => {
+    const html = await handoutHtml(info, entries);
+    const cards = html.split('<section class="card"').slice(1);
+    expect(cards).toHaveLength(2);
+    for (const card of cards) {
+      expect(card).toContain("deleted after 2030-06-30");
+      expect(card).toContain("choose Download");
+      expect(card).toContain(
+        "tar czf /tmp/my-work.tar.gz -C ~ . &amp;&amp; mv /tmp/my-work.tar.gz ~/",
+      );
+    }
   });
 
   test("the CSV quotes what needs it and reads back", () => {

@@ -397,6 +397,11 @@ describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", 
     expect(await promiseOf(out.hostname)).toBe("hpc-alice.cis230000.projects.jetstream-cloud.org");
     expect(await promiseOf(out.sshCommand)).toBe(`ssh -i hpc-alice.key ubuntu@${mockFloatingIp}`);
     expect(await promiseOf(out.imageRef)).toBe(imageRef);
+    // What `workshop export` needs to reach the VM's engine as the stack does.
+    expect(await promiseOf(out.sshUser)).toBe("ubuntu");
+    expect(await promiseOf(out.sshHostPublicKey)).toMatch(/^ssh-ed25519 /);
+    expect(await isSecret(out.sshHostPublicKey)).toBe(false);
+    expect(await promiseOf(out.volumeName)).toBe("hpc-alice-work");
     expect([out.student, out.workshop, out.expires, out.target]).toEqual([
       "alice",
       "hpc",

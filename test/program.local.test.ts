@@ -120,6 +120,8 @@ describe("the local dev stack (build, run on this engine)", () => {
     expect(await promiseOf(out.hostname)).toBe("");
     expect(await promiseOf(out.sshCommand)).toBe("");
     expect(await promiseOf(out.imageRef)).toBe(localId);
+    expect(await promiseOf(out.volumeName)).toBe("workshop-dev-work");
+    expect([await promiseOf(out.sshUser), await promiseOf(out.sshHostPublicKey)]).toEqual(["", ""]);
     expect([out.target, out.student, out.workshop, out.expires]).toEqual([
       "local",
       "dev",

@@ -1,13 +1,16 @@
 /**
- * The orchestration through the StackDriver interface, with the simulated backend behind it (the
- * only double): the probe and the export are the real ones, against the simulated notebooks' HTTP
- * server. Assertions are on the recorded call sequence, never on timing.
+ * The orchestration through the StackDriver interface, with the simulated backend behind it: the
+ * probe is the real one, against the simulated notebooks' HTTP server. The export here is a
+ * stand-in that records who was exported and fails on demand; the real export, on the real engine,
+ * is tested in export.test.ts and down-safety.test.ts. Assertions are on the recorded call sequence,
+ * never on timing.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Writable } from "node:stream";
-import { Orchestrator, type DownTarget } from "../workshop/orchestrator";
+import { ExportError, type ExportManifest } from "../workshop/export";
+import { Orchestrator, type DownTarget, type OrchestratorOptions } from "../workshop/orchestrator";
 import { PlainReporter } from "../workshop/progress";
 import type { RetryPolicy } from "../workshop/retry";
 import type { Student } from "../workshop/roster";
@@ -36,8 +39,39 @@ class Lines extends Writable {
   }
 }
 
+/** Exports by writing a one-line archive; students in `broken` fail as an unreachable engine would. */
+function standInExporter(broken: Set<string>, log: string[]): OrchestratorOptions["exporter"] {
+  return ({ student, source, outDir }) => {
+    log.push(student);
+    if (broken.has(student)) {
+      return Promise.reject(
+        new ExportError(student, `the export container on the local Docker engine failed: gone`),
+      );
+    }
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, `${student}.tar.gz`), source.volume);
+    const manifest: ExportManifest = {
+      student,
+      source: "the local Docker engine",
+      volume: source.volume,
+      image: source.image,
+      exportedAt: "2031-01-05T12:00:00.000Z",
+      durationMs: 1200,
+      fileCount: 3,
+      folderCount: 2,
+      linkCount: 0,
+      totalBytes: 2_500_000,
+      skipped: [],
+      entries: [],
+      archive: { file: `${student}.tar.gz`, bytes: 1_000_000, sha256: "0".repeat(64) },
+    };
+    return Promise.resolve(manifest);
+  };
+}
+
 function setup(simOpts: SimOptions = {}) {
   const sim = new SimulatedBackend({
+    extraOutputs: () => ({ imageRef: `sha256:${"b".repeat(64)}` }),
     // A few milliseconds of latency so calls really overlap.
     latency: (op) =>
       op === "up" ? 5 + Math.random() * 10 : op === "select" ? 1 + Math.random() * 2 : 0,
@@ -56,6 +90,8 @@ function setup(simOpts: SimOptions = {}) {
   };
   const out = new Lines();
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-orch-"));
+  const brokenExport = new Set<string>();
+  const exported: string[] = [];
   const make = (signal?: AbortSignal) =>
     new Orchestrator({
       driver: sim.driver,
@@ -65,8 +101,9 @@ function setup(simOpts: SimOptions = {}) {
       probeIntervalMs: 20,
       probeTimeoutMs: 300,
       now: () => new Date("2031-01-05T12:00:00Z"),
+      exporter: standInExporter(brokenExport, exported),
     });
-  return { sim, delays, out, outDir, make, orch: make() };
+  return { sim, delays, out, outDir, make, orch: make(), brokenExport, exported };
 }
 
 let current: ReturnType<typeof setup> | undefined;
@@ -231,13 +268,16 @@ describe("workshop down and reap", () => {
   });
 
   test("a student whose export failed is not destroyed", async () => {
-    const { sim, orch, outDir } = await start();
+    const { sim, orch, outDir, brokenExport } = await start();
     await orch.up(settings, students(3), { concurrency: 3 });
-    sim.brokenContents.add("intro-s02");
+    brokenExport.add("s02");
     const results = await orch.down(settings, targets(3), { outDir, concurrency: 3, force: false });
     expect(results.map((r) => r.status)).toEqual(["removed", "kept", "removed"]);
-    expect(results[1].detail).toMatch(
-      /^export failed, stack kept: export of s02: GET \/s\/intro-s02\/api\/contents\/work answered 500\..*--force/,
+    expect(results[1].detail).toBe(
+      "export failed, stack kept: export of s02: the export container on the local Docker engine failed: gone; pass --force to destroy without an export",
+    );
+    expect(results[0].detail).toBe(
+      "exported (3 files, 2.5 MB (archive 1.0 MB, 1.2 s)), destroyed, removed",
     );
     expect(sim.calls("destroy", "intro-s02")).toHaveLength(0);
     expect(sim.stacks.has("intro-s02")).toBe(true);
@@ -247,30 +287,30 @@ describe("workshop down and reap", () => {
     const { sim, orch, outDir } = await start({ existing: { "intro-s01": {} } });
     const [r] = await orch.down(settings, targets(1), { outDir, concurrency: 1, force: false });
     expect(r.status).toBe("kept");
-    expect(r.detail).toContain("the stack has no notebookUrl output");
+    expect(r.detail).toContain("export of s01: the stack has no imageRef output");
     expect(sim.calls("destroy")).toHaveLength(0);
   });
 
   test("--force destroys without an export, and the journal says so", async () => {
-    const { sim, orch, outDir } = await start();
+    const { orch, outDir, brokenExport } = await start();
     await orch.up(settings, students(2), { concurrency: 2 });
-    sim.brokenContents.add("intro-s02");
+    brokenExport.add("s02");
     const results = await orch.down(settings, targets(2), { outDir, concurrency: 2, force: true });
     expect(results.map((r) => [r.status, r.detail])).toEqual([
-      ["removed", "exported, destroyed, removed"],
+      ["removed", expect.stringMatching(/^exported \(3 files, .*\), destroyed, removed$/)],
       ["removed", "destroyed WITHOUT export (--force)"],
     ]);
     const journal = JSON.parse(fs.readFileSync(path.join(outDir, "down-journal.json"), "utf8")) as {
       stacks: Record<string, { forced?: boolean; exportError?: string }>;
     };
     expect(journal.stacks["intro-s02"]).toMatchObject({ forced: true });
-    expect(journal.stacks["intro-s02"].exportError).toContain("answered 500");
+    expect(journal.stacks["intro-s02"].exportError).toContain("failed: gone");
   });
 
-  test("resumes after a crash: the rerun finishes without exporting twice", async () => {
+  test("resumes after a failed destroy: the rerun exports again, then finishes", async () => {
     const crash = new Error("killed: the laptop went to sleep");
     let crashed = false;
-    const { sim, outDir, make } = await start({
+    const { sim, outDir, make, exported } = await start({
       fail: (op, stack) => {
         if (op === "destroy" && stack === "intro-s02" && !crashed) {
           crashed = true;
@@ -282,8 +322,7 @@ describe("workshop down and reap", () => {
     await make().up(settings, students(3), { concurrency: 3 });
     const first = await make().down(settings, targets(3), { outDir, concurrency: 1, force: false });
     expect(first.map((r) => r.status)).toEqual(["removed", "failed", "removed"]);
-    const exportsOf = (stack: string) => sim.calls("outputs", stack).length;
-    const before = exportsOf("intro-s02");
+    expect(first[1].detail).toMatch(/^destroy failed: killed: .*run down again: it exports again/);
 
     const second = await make().down(settings, targets(3), {
       outDir,
@@ -292,12 +331,33 @@ describe("workshop down and reap", () => {
     });
     expect(second.map((r) => [r.status, r.detail])).toEqual([
       ["removed", expect.stringMatching(/^removed earlier/)],
-      ["removed", "exported, destroyed, removed"],
+      ["removed", expect.stringMatching(/^exported \(.*\), destroyed, removed$/)],
       ["removed", expect.stringMatching(/^removed earlier/)],
     ]);
-    expect(exportsOf("intro-s02")).toBe(before);
+    // The stack still existed, so the student may have worked since: exported again.
+    expect(exported.filter((s) => s === "s02")).toHaveLength(2);
     expect(sim.calls("destroy", "intro-s02")).toHaveLength(2);
     expect(sim.calls("destroy", "intro-s01")).toHaveLength(1);
+    expect(sim.stacks.size).toBe(0);
+  });
+
+  test("a journal entry never outranks the backend: a stack recorded as removed but there is torn down", async () => {
+    const { sim, orch, outDir, exported } = await start();
+    await orch.up(settings, students(2), { concurrency: 2 });
+    fs.writeFileSync(
+      path.join(outDir, "down-journal.json"),
+      JSON.stringify({
+        version: 1,
+        stacks: {
+          "intro-s01": { student: "s01", removed: "2031-01-01T00:00:00.000Z" },
+          "intro-s02": { student: "s02", absent: "2031-01-01T00:00:00.000Z" },
+        },
+      }),
+    );
+    const results = await orch.down(settings, targets(2), { outDir, concurrency: 1, force: false });
+    expect(results.map((r) => r.status)).toEqual(["removed", "removed"]);
+    expect(results[0].detail).toMatch(/^exported \(/);
+    expect(exported).toEqual(["s01", "s02"]);
     expect(sim.stacks.size).toBe(0);
   });
 

@@ -12,7 +12,7 @@ import { AutomationDriver } from "./automation";
 import type { StackDriver } from "./driver";
 import { pulumiPreflight } from "./preflight";
 import { writeHandouts, type HandoutEntry } from "./handouts";
-import { Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
+import { formatBytes, Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
 import { plan } from "./plan";
 import { acquireWorkshopLock, lockFileFor, tookOverMessage, WorkshopLockError } from "./lock";
 import { PulumiProcesses } from "./pulumi-process";
@@ -158,7 +158,7 @@ docs:       docs/workshop.md, "4. During the workshop"`,
     run: runStatus,
   },
   export: {
-    summary: "download every student's work/ into --out (default: the settings' exportDir)",
+    summary: "save every student's volume, read on its engine, into --out (default: exportDir)",
     options: ["concurrency", "out"],
     usage: `needs:      the settings and the roster; ${backendNeeds} (the notebook URLs are stack outputs)
 writes:     <out>/<student>.tar.gz and <out>/<student>.manifest.json per student
@@ -632,6 +632,8 @@ async function runExport(ctx: Context): Promise<number> {
   });
   print();
   print(`${results.filter((r) => r.ok).length} of ${targets.length} exported to ${outDir}`);
+  for (const r of results.filter((x) => x.ok)) print(`  ${r.student}: ${r.detail}`);
+  print(sizeReport(results.map((r) => r.manifest)));
   for (const r of results.filter((x) => !x.ok)) print(`  ${r.student}: ${r.detail}`);
   return ctx.finish(results.filter((r) => !r.ok).length + (targets.length - results.length));
 }
@@ -693,10 +695,30 @@ async function destroy(ctx: Context, targets: DownTarget[]): Promise<number> {
   const bad = results.filter((r) => r.status === "kept" || r.status === "failed");
   print();
   print(
-    `${results.length - bad.length} of ${targets.length} torn down; exports and journal in ${outDir}`,
+    `${results.filter((r) => r.status === "removed").length} of ${targets.length} torn down${absentNote(results)}; exports and journal in ${outDir}`,
   );
   for (const r of bad) print(`  ${r.student}: ${r.status}: ${r.detail}`);
+  print(sizeReport(results.map((r) => r.manifest)));
   return ctx.finish(bad.length + (targets.length - results.length));
+}
+
+/** Stacks this backend does not have are not "torn down": said apart, with what to check. */
+function absentNote(results: readonly DownOutcome[]): string {
+  const absent = results.filter((r) => r.status === "absent").length;
+  return absent === 0
+    ? ""
+    : `, ${absent} not found in this backend (nothing done for them; is PULUMI_BACKEND_URL the workshop's?)`;
+}
+
+/** One line: how much this run exported, in total. */
+function sizeReport(
+  manifests: ({ fileCount: number; totalBytes: number; archive: { bytes: number } } | undefined)[],
+): string {
+  const done = manifests.filter((m) => m !== undefined);
+  const files = done.reduce((n, m) => n + m.fileCount, 0);
+  const bytes = done.reduce((n, m) => n + m.totalBytes, 0);
+  const archives = done.reduce((n, m) => n + m.archive.bytes, 0);
+  return `exported this run: ${done.length} student(s), ${files} files, ${formatBytes(bytes)} (archives ${formatBytes(archives)})`;
 }
 
 /** --yes, or "yes" typed on a terminal; anything else destroys nothing. */

@@ -1,169 +1,270 @@
 /**
- * Saves a student's work before their notebook is destroyed: walks work/ through the Jupyter contents
- * API with the student's token (no SSH, so it works the same on a VM and locally), downloads every
- * file as base64 (exact bytes, notebooks included), checks each against the server's size (and the
- * server's sha256 where it offers one), packs DIR/<student>.tar.gz, then reads the archive back and
- * checks every entry against the manifest before reporting success. Hidden files (dotfiles,
- * .ipynb_checkpoints) are not served by the contents API and are not exported.
+ * Saves a student's work before their notebook is destroyed, reading it from the Docker engine that
+ * holds the student's volume, never from the student's notebook server (the student controls that
+ * server: its listings, paths and sizes). A throwaway container (export-helper.ts) mounts the volume
+ * read-only and streams a tar with the manifest it computed; here the stream is checked entry by
+ * entry as it passes (tar-verify.ts) on its way, compressed, into a private staging file. Only a
+ * stream that ended cleanly, matched its manifest in every entry and reported nothing unreadable is
+ * renamed into place as DIR/<student>.tar.gz, with DIR/<student>.manifest.json beside it. Nothing is
+ * extracted on this machine, so no name in the archive decides where anything is written.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import * as tar from "tar";
-import { runPool } from "./concurrency";
+import { Transform, Writable, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import * as zlib from "node:zlib";
+import { describeEngine, runDocker, spawnDocker, type EngineTarget } from "./engine";
+import { exportRunArgs, restoreRunArgs } from "./export-helper";
 import { ensurePrivateDir, writePrivateFile } from "./files";
-import { httpRequest } from "./http";
-import { parseNotebookUrl } from "./notebook-url";
-
-export interface ExportedFile {
-  /** Path inside the archive, e.g. `work/week1/data.csv`. */
-  path: string;
-  size: number;
-  sha256: string;
-  lastModified?: string;
-}
+import {
+  ArchiveRefused,
+  TarVerifier,
+  type HelperManifest,
+  type ManifestEntry,
+  type ManifestProblem,
+} from "./tar-verify";
 
 export interface ExportManifest {
   student: string;
-  /** notebookUrl with its token redacted. */
+  /** Where the volume was read (the engine, no secrets). */
   source: string;
+  volume: string;
+  image: string;
   exportedAt: string;
-  root: string;
+  durationMs: number;
   fileCount: number;
+  folderCount: number;
+  linkCount: number;
+  /** Bytes of file content. */
   totalBytes: number;
-  files: ExportedFile[];
+  /** Sockets and device files: not data, not exported, listed here. */
+  skipped: { path: string; kind: string }[];
+  entries: ManifestEntry[];
   archive: { file: string; bytes: number; sha256: string };
 }
 
 export interface ExportOptions {
   student: string;
-  notebookUrl: string;
+  engine: EngineTarget;
+  /** The student's volume on that engine. */
+  volume: string;
+  /** The stack's notebook image, pinned (see export-helper.ts). */
+  image: string;
   outDir: string;
-  /** Folder to export, relative to the server's root. */
-  root?: string;
-  insecure?: boolean;
-  requestTimeoutMs?: number;
+  /** The whole export's deadline; default 30 minutes. */
+  deadlineMs?: number;
   now?: () => Date;
 }
 
-interface ContentsModel {
-  name: string;
-  path: string;
-  type: "directory" | "file" | "notebook";
-  size?: number | null;
-  last_modified?: string;
-  content?: unknown;
-  format?: string | null;
-  hash?: string;
-  hash_algorithm?: string;
-}
-
 export class ExportError extends Error {
-  constructor(student: string, message: string) {
+  constructor(
+    student: string,
+    message: string,
+    /** True when running the same command again can help (a transient cause). */
+    readonly retryable = false,
+  ) {
     super(`export of ${student}: ${message}`);
     this.name = "ExportError";
   }
 }
 
-function contentsUrl(base: string, apiPath: string, query: string): string {
-  const encoded = apiPath.split("/").map(encodeURIComponent).join("/");
-  return `${base}/api/contents/${encoded}?${query}`;
+const studentFileName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export function manifestPath(outDir: string, student: string): string {
+  return path.join(outDir, `${student}.manifest.json`);
 }
 
-export async function exportStudent(opts: ExportOptions): Promise<ExportManifest> {
-  const { base, token, redacted } = parseNotebookUrl(opts.notebookUrl);
-  const root = (opts.root ?? "work").replace(/^\/+|\/+$/g, "");
-  const fail = (message: string): never => {
-    throw new ExportError(opts.student, message);
-  };
-  const get = async (url: string): Promise<ContentsModel> => {
-    const res = await httpRequest(url, {
-      headers: { Authorization: `token ${token}` },
-      timeoutMs: opts.requestTimeoutMs ?? 120_000,
-      tls: opts.insecure ? "any-issuer-for-host" : "public",
-      // A file comes back as base64 in one JSON string, and V8 holds no string past about 512 MiB.
-      maxBodyBytes: 512 * 1024 * 1024,
-    });
-    if (res.status === 404) fail(`${new URL(url).pathname} does not exist on the server`);
-    if (res.status === 403 || res.status === 401)
-      fail(`the server refused the token (${res.status})`);
-    if (res.status !== 200) fail(`GET ${new URL(url).pathname} answered ${res.status}`);
-    return JSON.parse(res.body.toString("utf8")) as ContentsModel;
-  };
+export function archivePath(outDir: string, student: string): string {
+  return path.join(outDir, `${student}.tar.gz`);
+}
 
-  // 1. The listing: every file under root, with the size the server reports.
-  const listed: ContentsModel[] = [];
-  const dirs: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const model = await get(contentsUrl(base, dir, "content=1"));
-    if (model.type !== "directory") fail(`${dir} is a ${model.type}, not a folder`);
-    dirs.push(dir);
-    for (const child of (model.content as ContentsModel[] | null) ?? []) {
-      if (child.type === "directory") await walk(child.path);
-      else listed.push(child);
+/** Hashes and counts what goes through. */
+class Digest extends Transform {
+  readonly hash = createHash("sha256");
+  bytes = 0;
+  _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+}
+
+function firstLines(text: string): string {
+  return text.trim().split("\n").slice(0, 3).join(" / ").slice(0, 500);
+}
+
+function listProblems(problems: ManifestProblem[]): string {
+  const shown = problems.slice(0, 20).map((p) => `${p.path} (${p.error})`);
+  return `${shown.join("; ")}${problems.length > 20 ? `; and ${problems.length - 20} more` : ""}`;
+}
+
+/** Checks the volume exists on the engine and is this student's (by the label the stack sets). */
+async function checkVolume(opts: ExportOptions, engineName: string): Promise<void> {
+  const r = await runDocker(
+    opts.engine,
+    ["volume", "inspect", "--format", "{{json .Labels}}", opts.volume],
+    { timeoutMs: 120_000 },
+  );
+  if (r.code !== 0) {
+    if (/no such volume/i.test(r.stderr)) {
+      throw new ExportError(
+        opts.student,
+        `the volume ${opts.volume} does not exist on ${engineName}: there is nothing to export (was it removed by hand?); pass --force to destroy the stack anyway`,
+      );
     }
-  };
-  await walk(root);
+    throw new ExportError(
+      opts.student,
+      `could not reach ${engineName}: ${firstLines(r.stderr) || `docker exited ${r.code}`}; run it again once it answers`,
+      true,
+    );
+  }
+  let labels: Record<string, string> | null = null;
+  try {
+    labels = JSON.parse(r.stdout) as Record<string, string> | null;
+  } catch {
+    labels = null;
+  }
+  const owner = labels?.["org.jetstream-notebooks.student"];
+  if (owner !== undefined && owner !== opts.student) {
+    throw new ExportError(
+      opts.student,
+      `the volume ${opts.volume} on ${engineName} belongs to student ${owner}, not ${opts.student}; check the stack's volumeName output`,
+    );
+  }
+}
 
-  // 2. Download into a private staging folder next to the archive, checking each file.
+/** Exports one student's volume; see the file's header. Throws {@link ExportError}. */
+export async function exportStudent(opts: ExportOptions): Promise<ExportManifest> {
+  if (!studentFileName.test(opts.student)) {
+    throw new ExportError(opts.student, "the student id cannot be a file name");
+  }
+  const started = Date.now();
+  const deadlineMs = opts.deadlineMs ?? 30 * 60_000;
+  const engineName = describeEngine(opts.engine);
+  await checkVolume(opts, engineName);
+
   await ensurePrivateDir(opts.outDir);
   const staging = await fsp.mkdtemp(path.join(opts.outDir, `.export-${opts.student}-`));
   try {
-    for (const dir of dirs) await fsp.mkdir(path.join(staging, dir), { recursive: true });
-    const files = await runPool(listed, 4, async (entry): Promise<ExportedFile> => {
-      // type=file serves notebooks as their exact bytes instead of a re-serialized model.
-      const model = await get(
-        contentsUrl(base, entry.path, "type=file&format=base64&content=1&hash=1"),
+    const stagingArchive = path.join(staging, "archive.tar.gz");
+    const name = `jn-export-${opts.student}-${randomBytes(4).toString("hex")}`;
+    const child = spawnDocker(
+      opts.engine,
+      exportRunArgs({ name, image: opts.image, volume: opts.volume }),
+    );
+    child.stdin.end();
+    const stderr: Buffer[] = [];
+    let stderrBytes = 0;
+    child.stderr.on("data", (c: Buffer) => {
+      if (stderrBytes < 64 * 1024) stderr.push(c);
+      stderrBytes += c.length;
+    });
+    const exited = new Promise<number>((resolve) => {
+      child.on("error", () => resolve(127));
+      child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+      // The container may outlive its client (over ssh it always does): remove it by name, with
+      // the anonymous volume the image's VOLUME gives it (never a named one).
+      void runDocker(opts.engine, ["rm", "--force", "--volumes", name], { timeoutMs: 60_000 });
+    }, deadlineMs);
+
+    const verifier = new TarVerifier();
+    const digest = new Digest();
+    let streamError: unknown;
+    try {
+      await pipeline(
+        child.stdout,
+        verifier,
+        // Level 1: the engine's stream of a large home is compressed as fast as it arrives.
+        zlib.createGzip({ level: 1 }),
+        digest,
+        fs.createWriteStream(stagingArchive, { flags: "wx", mode: 0o600 }),
       );
-      if (typeof model.content !== "string" || model.format !== "base64") {
-        fail(`${entry.path} came back without base64 content`);
-      }
-      const bytes = Buffer.from(model.content as string, "base64");
-      const sha256 = createHash("sha256").update(bytes).digest("hex");
-      if (typeof entry.size === "number" && entry.size !== bytes.length) {
-        fail(
-          `${entry.path}: listed as ${entry.size} bytes, downloaded ${bytes.length} (changed while exporting? run it again)`,
+    } catch (e) {
+      streamError = e;
+      child.kill("SIGKILL");
+      void runDocker(opts.engine, ["rm", "--force", "--volumes", name], { timeoutMs: 60_000 });
+    }
+    const code = await exited;
+    clearTimeout(timer);
+
+    if (timedOut) {
+      throw new ExportError(
+        opts.student,
+        `not finished within ${Math.round(deadlineMs / 60_000)} min (${verifier.bytes} bytes read from ${opts.volume} on ${engineName}); run it again when the engine is less busy`,
+        true,
+      );
+    }
+    if (streamError instanceof ArchiveRefused) {
+      throw new ExportError(
+        opts.student,
+        `the stream from ${engineName} was refused, nothing was kept: ${streamError.message}`,
+      );
+    }
+    if (code !== 0) {
+      const why = firstLines(Buffer.concat(stderr).toString("utf8")) || `exit ${code}`;
+      throw new ExportError(
+        opts.student,
+        `the export container on ${engineName} failed: ${why}`,
+        code === 255 /* ssh's own failure */,
+      );
+    }
+    if (streamError) {
+      throw new ExportError(
+        opts.student,
+        `writing the archive failed: ${(streamError as Error).message}`,
+      );
+    }
+    let helper: HelperManifest;
+    try {
+      helper = verifier.result();
+    } catch (e) {
+      throw new ExportError(opts.student, `nothing was kept: ${(e as Error).message}`);
+    }
+    if (helper.errors.length > 0) {
+      const changed = helper.errors.filter((p) => p.error.startsWith("changed while"));
+      const unreadable = helper.errors.filter((p) => !p.error.startsWith("changed while"));
+      if (unreadable.length > 0) {
+        throw new ExportError(
+          opts.student,
+          `${unreadable.length} item(s) in ${opts.volume} could not be read: ${listProblems(unreadable)}; make them readable from the student's terminal, or pass --force to destroy without them`,
         );
       }
-      if (model.hash && model.hash_algorithm === "sha256" && model.hash !== sha256) {
-        fail(`${entry.path}: sha256 ${sha256} differs from the server's ${model.hash}`);
-      }
-      const target = path.join(staging, entry.path);
-      await fsp.writeFile(target, bytes, { mode: 0o600 });
-      if (model.last_modified) {
-        const when = new Date(model.last_modified);
-        if (!Number.isNaN(when.getTime())) await fsp.utimes(target, when, when);
-      }
-      return { path: entry.path, size: bytes.length, sha256, lastModified: model.last_modified };
-    });
-    if (files.length !== listed.length)
-      fail(`downloaded ${files.length} of ${listed.length} files`);
-    files.sort((a, b) => a.path.localeCompare(b.path));
+      throw new ExportError(
+        opts.student,
+        `${changed.length} file(s) changed while they were being read: ${listProblems(changed)}; run it again once the student has stopped writing`,
+        true,
+      );
+    }
 
-    // 3. Pack, then read the archive back: what is on disk is what gets verified.
-    const archiveName = `${opts.student}.tar.gz`;
-    const archive = path.join(opts.outDir, archiveName);
-    const tmpArchive = path.join(staging, archiveName);
-    await tar.create({ gzip: true, file: tmpArchive, cwd: staging, portable: true }, [root]);
-    await verifyArchive(tmpArchive, files).catch((e: Error) => fail(e.message));
-    const archiveBytes = await fsp.readFile(tmpArchive);
-    await fsp.chmod(tmpArchive, 0o600);
-    await fsp.rename(tmpArchive, archive);
-
+    const files = helper.entries.filter((e) => e.type === "file");
     const manifest: ExportManifest = {
       student: opts.student,
-      source: redacted,
+      source: engineName,
+      volume: opts.volume,
+      image: opts.image,
       exportedAt: (opts.now?.() ?? new Date()).toISOString(),
-      root,
+      durationMs: Date.now() - started,
       fileCount: files.length,
-      totalBytes: files.reduce((n, f) => n + f.size, 0),
-      files,
+      folderCount: helper.entries.filter((e) => e.type === "dir").length,
+      linkCount: helper.entries.filter((e) => e.type === "symlink").length,
+      totalBytes: files.reduce((n, f) => n + (f.size ?? 0), 0),
+      skipped: helper.skipped.map((s) => ({ path: s.path, kind: s.kind })),
+      entries: helper.entries,
       archive: {
-        file: archiveName,
-        bytes: archiveBytes.length,
-        sha256: createHash("sha256").update(archiveBytes).digest("hex"),
+        file: path.basename(archivePath(opts.outDir, opts.student)),
+        bytes: digest.bytes,
+        sha256: digest.hash.digest("hex"),
       },
     };
+    await fsp.rename(stagingArchive, archivePath(opts.outDir, opts.student));
     await writePrivateFile(
       manifestPath(opts.outDir, opts.student),
       `${JSON.stringify(manifest, null, 2)}\n`,
@@ -174,61 +275,64 @@ export async function exportStudent(opts: ExportOptions): Promise<ExportManifest
   }
 }
 
-export function manifestPath(outDir: string, student: string): string {
-  return path.join(outDir, `${student}.manifest.json`);
+/** Reads an export archive back through the same checks; its manifest when it passes. */
+export async function verifyArchiveFile(archive: string): Promise<HelperManifest> {
+  const verifier = new TarVerifier();
+  await pipeline(
+    fs.createReadStream(archive),
+    zlib.createGunzip(),
+    verifier,
+    new Writable({ write: (_chunk, _enc, done) => done() }),
+  );
+  return verifier.result();
 }
 
-/** Checks that every file of the manifest is in the archive with its size and sha256, and nothing else. */
-export async function verifyArchive(archive: string, files: ExportedFile[]): Promise<void> {
-  const found = new Map<string, { size: number; sha256: string }>();
-  const pending: Promise<void>[] = [];
-  await tar.list({
-    file: archive,
-    onReadEntry: (entry) => {
-      if (entry.type !== "File") return;
-      const hash = createHash("sha256");
-      let size = 0;
-      pending.push(
-        new Promise<void>((resolve) => {
-          entry.on("data", (c: Buffer) => {
-            hash.update(c);
-            size += c.length;
-          });
-          entry.on("end", () => {
-            found.set(entry.path, { size, sha256: hash.digest("hex") });
-            resolve();
-          });
-        }),
-      );
-    },
-  });
-  await Promise.all(pending);
-  const problems: string[] = [];
-  for (const f of files) {
-    const got = found.get(f.path);
-    if (!got) problems.push(`${f.path} is missing from the archive`);
-    else if (got.size !== f.size || got.sha256 !== f.sha256)
-      problems.push(`${f.path} differs in the archive`);
-    found.delete(f.path);
+/**
+ * Restores an export into a NEW volume on the engine, unpacked by a container there (never on this
+ * machine), after the archive passed the same checks as when it was made.
+ */
+export async function restoreArchive(opts: {
+  engine: EngineTarget;
+  archive: string;
+  volume: string;
+  image: string;
+  labels?: Record<string, string>;
+}): Promise<HelperManifest> {
+  const manifest = await verifyArchiveFile(opts.archive);
+  const home = manifest.entries.find((e) => e.p === "");
+  if (!home) throw new Error(`restore: ${opts.archive} has no entry for the home itself`);
+  const exists = await runDocker(opts.engine, ["volume", "inspect", opts.volume]);
+  if (exists.code === 0) {
+    throw new Error(`restore: the volume ${opts.volume} exists; restore only into a new one`);
   }
-  for (const extra of found.keys())
-    problems.push(`${extra} is in the archive but not the manifest`);
-  if (problems.length > 0) throw new Error(`archive check failed: ${problems.join("; ")}`);
-}
-
-/** True when a previous export's archive is still there and matches its manifest's checksum. */
-export async function exportStillValid(
-  outDir: string,
-  student: string,
-): Promise<ExportManifest | undefined> {
-  try {
-    const manifest = JSON.parse(
-      await fsp.readFile(manifestPath(outDir, student), "utf8"),
-    ) as ExportManifest;
-    const bytes = await fsp.readFile(path.join(outDir, manifest.archive.file));
-    const sha = createHash("sha256").update(bytes).digest("hex");
-    return sha === manifest.archive.sha256 ? manifest : undefined;
-  } catch {
-    return undefined;
+  const create = await runDocker(opts.engine, [
+    "volume",
+    "create",
+    ...Object.entries(opts.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+    opts.volume,
+  ]);
+  if (create.code !== 0) throw new Error(`restore: ${firstLines(create.stderr)}`);
+  const child = spawnDocker(
+    opts.engine,
+    restoreRunArgs({
+      name: `jn-restore-${randomBytes(4).toString("hex")}`,
+      image: opts.image,
+      volume: opts.volume,
+      root: home,
+    }),
+  );
+  const stderr: Buffer[] = [];
+  child.stderr.on("data", (c: Buffer) => stderr.push(c));
+  child.stdout.resume();
+  const exited = new Promise<number>((resolve) =>
+    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1))),
+  );
+  await pipeline(fs.createReadStream(opts.archive), child.stdin);
+  const code = await exited;
+  if (code !== 0) {
+    throw new Error(
+      `restore into ${opts.volume} failed: ${firstLines(Buffer.concat(stderr).toString())}`,
+    );
   }
+  return manifest;
 }

@@ -54,6 +54,15 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * What each student is told about the end: the day their notebook and its files are deleted, and
+ * how to take everything home before it (a file at a time from the file browser, or the whole home
+ * as one archive from a terminal).
+ */
+export function deletionNotice(expires: string): string {
+  return `Your notebook and every file in it are deleted after ${escapeHtml(expires)}. Before then, download what you want to keep: right-click a file in JupyterLab's file browser and choose Download, or, for everything at once, open a Terminal and run <code>tar czf /tmp/my-work.tar.gz -C ~ . &amp;&amp; mv /tmp/my-work.tar.gz ~/</code>, then download my-work.tar.gz.`;
+}
+
 export async function handoutHtml(
   info: HandoutInfo,
   entries: readonly HandoutEntry[],
@@ -74,6 +83,7 @@ export async function handoutHtml(
   <div class="qr">${svg}</div>
   <p class="url"><a href="${escapeHtml(e.url)}">${escapeHtml(e.url)}</a></p>
   <p class="note">Your own notebook, until ${escapeHtml(info.expires)}. Keep this link private: it is your password.</p>
+  <p class="deletion">${deletionNotice(info.expires)}</p>
 </section>`;
     }),
   );
@@ -100,6 +110,7 @@ export async function handoutHtml(
   .qr svg { width: 220px; height: 220px; display: block; }
   .url { font-family: monospace; font-size: 0.8rem; word-break: break-all; }
   .note { font-size: 0.8rem; color: #555; }
+  .deletion { font-size: 0.75rem; color: #333; }
   .missing { margin-top: 2rem; color: #a00; }
   @media print { header p, .missing { display: none; } body { margin: 0; } }
 </style>
@@ -107,7 +118,7 @@ export async function handoutHtml(
 <body>
 <header>
 <h1>${escapeHtml(info.workshop)}</h1>
-<p>${withUrl.length} notebook(s), until ${escapeHtml(info.expires)}; generated ${escapeHtml(info.generatedAt.toISOString())}. This page holds every student's token: print it, hand each card to its student, and do not share the file.</p>
+<p>${withUrl.length} notebook(s), until ${escapeHtml(info.expires)} (deleted after it, with every student's files: each card tells its student how to download them); generated ${escapeHtml(info.generatedAt.toISOString())}. This page holds every student's token: print it, hand each card to its student, and do not share the file.</p>
 </header>
 <main class="cards">
 ${cards.join("\n")}

@@ -1,7 +1,8 @@
 /**
  * What `down` has done so far, per stack, kept next to the exports: an interrupted teardown (Ctrl-C, a
- * lost laptop lid, a crash) is finished by running the same command again, without exporting twice
- * or forgetting that an export failed.
+ * lost laptop lid, a crash) is finished by running the same command again, without forgetting that
+ * an export failed or was forced. It records, it never decides: whether a stack exists is asked of
+ * the backend on every run, and a stack that exists is exported again before it is destroyed.
  */
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
@@ -16,6 +17,12 @@ export interface JournalEntry {
   forced?: boolean;
   destroyed?: string;
   removed?: string;
+  /**
+   * When a run last found no such stack in its backend. Only an observation: a later run that
+   * finds the stack exports and destroys it like any other (the earlier run may have looked at an
+   * empty or wrong backend).
+   */
+  absent?: string;
 }
 
 interface JournalFile {

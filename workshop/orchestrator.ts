@@ -6,13 +6,16 @@
  * - one student's failure is that student's result, never an exception that stops the others;
  * - transient failures are retried with backoff, permanent ones are reported at once;
  * - a URL is ready only once the notebook answers with its token;
- * - nothing is destroyed before its export is verified, unless forced.
+ * - nothing is destroyed before its export is verified, unless forced;
+ * - the backend, not the journal, says which stacks exist: a stack that exists is exported again
+ *   (fresh, from its engine) and torn down, whatever an earlier run recorded.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Mutex, runPool } from "./concurrency";
 import type { ConfigValues, StackDriver, UpdateResult } from "./driver";
-import { exportStillValid, exportStudent, type ExportManifest } from "./export";
+import { ExportError, exportStudent, type ExportManifest } from "./export";
+import { exportSource, type ExportSource } from "./export-source";
 import { Journal } from "./journal";
 import { probeNotebook, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
@@ -41,6 +44,18 @@ export interface OrchestratorOptions {
    * The secrets given above are added to it.
    */
   redactor?: Redactor;
+  /** One student's whole export, from their engine; default 30 minutes. */
+  exportTimeoutMs?: number;
+  /**
+   * Reads a student's volume into outDir; default {@link exportStudent} on the stack's engine. The
+   * orchestration tests put a stand-in here; the export's own tests run the real one.
+   */
+  exporter?: (args: {
+    student: string;
+    source: ExportSource;
+    outDir: string;
+    deadlineMs: number;
+  }) => Promise<ExportManifest>;
 }
 
 export type UpStatus = "ready" | "unchanged" | "failed";
@@ -79,11 +94,30 @@ export interface DownOutcome {
   stack: string;
   status: DownStatus;
   detail: string;
+  /** This run's export, when there was one. */
+  manifest?: ExportManifest;
 }
 
 export interface DownTarget {
   student: string;
   stack: string;
+}
+
+/** `1.2 GB`, `340 kB`: sizes for people, in powers of 1000 as disks are sold. */
+export function formatBytes(n: number): string {
+  const units = ["bytes", "kB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** The size report of one export. */
+export function exportSummary(m: ExportManifest): string {
+  return `${m.fileCount} files, ${formatBytes(m.totalBytes)} (archive ${formatBytes(m.archive.bytes)}, ${(m.durationMs / 1000).toFixed(1)} s)`;
 }
 
 function fullKeys(raw: Record<string, string>, secret: boolean): ConfigValues {
@@ -331,29 +365,41 @@ export class Orchestrator {
   }
 
   private async exportOne(
-    settings: WorkshopSettings,
+    _settings: WorkshopSettings,
     target: DownTarget,
     outDir: string,
   ): Promise<ExportManifest> {
     const outputs = await this.retried(target.student, "outputs", () =>
       this.driver.outputs(target.stack),
     );
-    const url = outputs.notebookUrl;
-    if (typeof url !== "string") {
-      throw new Error("the stack has no notebookUrl output (did its up ever succeed?)");
+    let source: ExportSource;
+    try {
+      source = exportSource(outputs);
+    } catch (e) {
+      throw new ExportError(target.student, this.errorText(e));
     }
-    this.reporter.update(target.student, "exporting");
-    return this.retried(target.student, "export", () =>
-      exportStudent({
-        student: target.student,
-        notebookUrl: url,
-        outDir,
-        insecure: this.insecure(settings),
-      }),
-    );
+    this.reporter.update(target.student, "exporting", `${source.volume}`);
+    const exporter =
+      this.opts.exporter ??
+      ((a) =>
+        exportStudent({
+          student: a.student,
+          engine: a.source.engine,
+          volume: a.source.volume,
+          image: a.source.image,
+          outDir: a.outDir,
+          deadlineMs: a.deadlineMs,
+          now: this.now,
+        }));
+    return exporter({
+      student: target.student,
+      source,
+      outDir,
+      deadlineMs: this.opts.exportTimeoutMs ?? 30 * 60_000,
+    });
   }
 
-  /** Exports each student's work/ to outDir. */
+  /** Exports each student's whole volume to outDir. */
   async export(
     settings: WorkshopSettings,
     targets: readonly DownTarget[],
@@ -365,11 +411,12 @@ export class Orchestrator {
       async (t): Promise<ExportOutcome> => {
         try {
           if (!(await this.select(t.student, t.stack, false))) {
-            this.reporter.update(t.student, "failed", "no such stack");
-            return { ...t, ok: false, detail: "no such stack" };
+            const detail = `no stack ${t.stack} in this backend`;
+            this.reporter.update(t.student, "failed", detail);
+            return { ...t, ok: false, detail };
           }
           const manifest = await this.exportOne(settings, t, opts.outDir);
-          const detail = `${manifest.fileCount} files, ${manifest.totalBytes} bytes`;
+          const detail = exportSummary(manifest);
           this.reporter.update(t.student, "exported", detail);
           return { ...t, ok: true, detail, manifest };
         } catch (e) {
@@ -382,8 +429,10 @@ export class Orchestrator {
   }
 
   /**
-   * Export, destroy, remove, per student, recorded in a journal in outDir so a rerun finishes an
-   * interrupted teardown. Without `force`, a student whose export failed keeps their stack.
+   * Export, destroy, remove, per student, recorded in a journal in outDir. Without `force`, a
+   * student whose export failed keeps their stack. The journal only says what was done: whether a
+   * stack exists is asked of the backend every time, and a stack that exists is exported again
+   * before it is destroyed (the student may have worked since the last run).
    */
   async down(
     settings: WorkshopSettings,
@@ -396,40 +445,54 @@ export class Orchestrator {
       targets,
       opts.concurrency,
       async (t): Promise<DownOutcome> => {
+        let manifest: ExportManifest | undefined;
         const outcome = (status: DownStatus, detail: string): DownOutcome => {
           this.reporter.update(t.student, status, detail);
-          return { ...t, status, detail };
+          return { ...t, status, detail, manifest };
         };
         try {
           const entry = journal.get(t.stack);
-          if (entry?.removed) return outcome("removed", `removed earlier (${entry.removed})`);
           if (!existing.has(t.stack) || !(await this.select(t.student, t.stack, false))) {
-            await journal.record(t.stack, t.student, { removed: this.now().toISOString() });
-            return outcome("absent", "no such stack; nothing to destroy");
+            if (entry?.removed) return outcome("removed", `removed earlier (${entry.removed})`);
+            // An observation of this backend, never a reason to skip the stack later.
+            await journal.record(t.stack, t.student, { absent: this.now().toISOString() });
+            return outcome(
+              "absent",
+              `no stack ${t.stack} in this backend: nothing exported or destroyed (if it should exist, check PULUMI_BACKEND_URL or the settings' backend)`,
+            );
           }
-          const earlier = entry?.exported
-            ? await exportStillValid(opts.outDir, t.student)
-            : undefined;
-          if (earlier && earlier.archive.sha256 === entry?.exported?.archiveSha256) {
-            this.reporter.update(t.student, "exported", "earlier export still valid");
-          } else if (!entry?.destroyed) {
+          if (entry?.removed) {
+            // Removed once, back now (made again, or the earlier run looked at another backend).
+            await journal.record(t.stack, t.student, {
+              removed: undefined,
+              destroyed: undefined,
+              forced: undefined,
+            });
+          }
+          const outputs = await this.retried(t.student, "outputs", () =>
+            this.driver.outputs(t.stack),
+          );
+          const alreadyDestroyed =
+            journal.get(t.stack)?.destroyed !== undefined && Object.keys(outputs).length === 0;
+          if (!alreadyDestroyed) {
             try {
-              const m = await this.exportOne(settings, t, opts.outDir);
+              manifest = await this.exportOne(settings, t, opts.outDir);
               await journal.record(t.stack, t.student, {
                 exported: {
-                  at: m.exportedAt,
-                  files: m.fileCount,
-                  bytes: m.totalBytes,
-                  archiveSha256: m.archive.sha256,
+                  at: manifest.exportedAt,
+                  files: manifest.fileCount,
+                  bytes: manifest.totalBytes,
+                  archiveSha256: manifest.archive.sha256,
                 },
                 exportError: undefined,
+                forced: undefined,
               });
             } catch (e) {
               await journal.record(t.stack, t.student, { exportError: this.errorText(e) });
               if (!opts.force) {
                 return outcome(
                   "kept",
-                  `export failed, stack kept: ${this.errorText(e)}. Fix it and run again, or pass --force to destroy without an export`,
+                  `export failed, stack kept: ${this.errorText(e)}${/--force/.test(this.errorText(e)) ? "" : "; pass --force to destroy without an export"}`,
                 );
               }
               await journal.record(t.stack, t.student, { forced: true });
@@ -439,12 +502,15 @@ export class Orchestrator {
                 "export failed; destroying anyway (--force)",
               );
             }
-          }
-          if (!journal.get(t.stack)?.destroyed) {
             this.reporter.update(t.student, "destroying");
             const { log, close } = this.logFor(t.stack, "destroy");
             try {
               await this.retried(t.student, "destroy", () => this.driver.destroy(t.stack, log));
+            } catch (e) {
+              return outcome(
+                "failed",
+                `destroy failed: ${this.errorText(e)}; the stack is still there (its export is in ${opts.outDir}); run down again: it exports again, then destroys`,
+              );
             } finally {
               close();
             }
@@ -453,11 +519,14 @@ export class Orchestrator {
           this.reporter.update(t.student, "removing");
           await this.retried(t.student, "remove", () => this.driver.remove(t.stack));
           await journal.record(t.stack, t.student, { removed: this.now().toISOString() });
+          const after = journal.get(t.stack);
           return outcome(
             "removed",
-            journal.get(t.stack)?.forced
+            after?.forced
               ? "destroyed WITHOUT export (--force)"
-              : "exported, destroyed, removed",
+              : manifest
+                ? `exported (${exportSummary(manifest)}), destroyed, removed`
+                : "destroyed earlier (its export was made then), removed",
           );
         } catch (e) {
           return outcome("failed", `${this.errorText(e)}; run down again to finish`);

@@ -45,6 +45,8 @@ export interface SimOptions {
   /** Stacks that exist before the run, with their config. */
   existing?: Record<string, Record<string, string>>;
   sleep?: (ms: number) => Promise<void>;
+  /** Outputs added to (or replacing) a stack's own once it is up, such as a real volume's name. */
+  extraOutputs?: (stack: string) => Record<string, unknown>;
 }
 
 /** What a simulated student has in work/: nested folders, a notebook, a binary file. */
@@ -192,6 +194,7 @@ export class SimulatedBackend {
           student: cfg("student"),
           workshop: cfg("workshop"),
           expires: cfg("expires"),
+          ...this.opts.extraOutputs?.(stack),
         };
       }),
     destroy: (stack, log) =>
