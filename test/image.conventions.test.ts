@@ -7,6 +7,7 @@
  * single health probe is cheap and ignores proxy settings, and nothing runs as root.
  */
 import { randomBytes } from "node:crypto";
+import { findChromium, headlessChromium } from "./support/browser";
 import {
   describeWithDocker,
   docker,
@@ -240,6 +241,39 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
     expect(lines[1]).toBe('{"version":');
     expect(lines.slice(2, 4)).toEqual(["a,b", "a,b"]);
     expect(lines[4]).toMatch(/GNU nano/);
+  });
+
+  // CI provisions chromium, so there a missing browser fails the test instead of skipping it.
+  const withBrowser = findChromium() !== undefined || process.env.CI === "true" ? test : test.skip;
+  withBrowser("9. an ipywidgets slider renders in JupyterLab in a headless browser", async () => {
+    // The kernel makes the widget and a notebook holding its view and its saved state, as a
+    // notebook a student opens from a course does; the browser renders it through the extension.
+    await runInKernel(
+      main.url,
+      token,
+      [
+        "import ipywidgets as w, nbformat",
+        "s = w.IntSlider(value=7, description='answer')",
+        "view = {'version_major': 2, 'version_minor': 0, 'model_id': s.model_id}",
+        "out = nbformat.v4.new_output('display_data', data={",
+        "    'text/plain': 'IntSlider(value=7)', 'application/vnd.jupyter.widget-view+json': view})",
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('s', outputs=[out])])",
+        "nb.metadata['widgets'] = {'application/vnd.jupyter.widget-state+json':",
+        "    w.Widget.get_manager_state(drop_defaults=False)}",
+        "nbformat.write(nb, '/home/jupyter/widget.ipynb')",
+      ].join("\n"),
+    );
+    const dom = await headlessChromium(
+      [
+        "--virtual-time-budget=30000",
+        "--dump-dom",
+        `${main.url}/lab/tree/widget.ipynb?token=${token}`,
+      ],
+      120_000,
+    );
+    expect(dom).toContain("jp-LabShell");
+    expect(dom).toMatch(/class="[^"]*widget-slider/);
+    expect(dom).toContain("answer");
   });
 
   test("keeps: a busy port fails loudly instead of moving to the next one", async () => {
