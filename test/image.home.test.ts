@@ -15,7 +15,7 @@ import {
   waitForHealthy,
 } from "./support/docker";
 import { jupyterApi, waitForHttp } from "./support/jupyter";
-import { NotebookContainers } from "./support/notebookContainer";
+import { logsOf, NotebookContainers } from "./support/notebookContainer";
 
 /** Where the volume of a stack made before homes were kept was mounted. */
 const OLD_MOUNT = "/home/jupyter/work";
@@ -78,6 +78,38 @@ describeWithDocker("notebook image: the student's whole home is kept", () => {
     return volume;
   }
 
+  /** Gives a new, empty volume (mounted where the image has nothing, so it stays empty) an owner. */
+  async function ownEmptyVolume(volume: string, owner: string): Promise<void> {
+    await docker([
+      "run",
+      "--rm",
+      "--user",
+      "0",
+      "--mount",
+      `type=volume,source=${volume},target=/v`,
+      image,
+      "bash",
+      "-c",
+      `chown ${owner} /v && chmod 2775 /v`,
+    ]);
+  }
+
+  test("a home the notebook user cannot write is refused with a message that says why", async () => {
+    const volume = run.volume();
+    await ownEmptyVolume(volume, "0:0");
+    const c = await run.start({ JUPYTER_TOKEN: token }, { volume, volumeNoCopy: true });
+    const logs = await waitFor(
+      "the container to exit",
+      async () => {
+        const state = await docker(["inspect", "--format", "{{.State.Status}}", c.name]);
+        return state === "exited" ? logsOf(c.name) : undefined;
+      },
+      30_000,
+    );
+    expect(await docker(["inspect", "--format", "{{.State.ExitCode}}", c.name])).toBe("65");
+    expect(logs).toContain("/home/jupyter is not writable by uid 1000 gid 100");
+  });
+
   test("the image's one VOLUME is the home the program mounts", async () => {
     const volumes = JSON.parse(
       await docker(["image", "inspect", "--format", "{{json .Config.Volumes}}", image]),
@@ -123,6 +155,8 @@ describeWithDocker("notebook image: the student's whole home is kept", () => {
     "%s gets the image's dotfiles once; a student's edited .bashrc is never overwritten",
     async (_what, volumeNoCopy) => {
       const volume = run.volume();
+      // A platform hands over an empty volume the notebook's group may write (a Hub's fsGroup).
+      if (volumeNoCopy) await ownEmptyVolume(volume, "1000:100");
       const first = await serve(volume, { volumeNoCopy });
       const seeded = await docker([
         "exec",
