@@ -321,8 +321,8 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
   test("keeps: nothing in the container runs as root, whichever way it was started", async () => {
     const ids = await docker(["exec", main.name, "id", "-u"]);
     expect(ids).toBe("1000");
-    const top = await docker(["top", main.name, "-eo", "uid,args"]);
-    for (const p of top.split("\n").slice(1)) expect(p.trim().split(/\s+/)[0]).toBe("1000");
+    const top = await docker(["top", main.name, "-eo", "pid,uid,args"]);
+    for (const p of top.split("\n").slice(1)) expect(p.trim().split(/\s+/)[1]).toBe("1000");
     const logs = await waitFor(
       "the server's start in the log",
       async () => {
