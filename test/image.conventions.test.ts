@@ -54,7 +54,7 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
   beforeAll(async () => {
     image = await notebookImage();
     main = await run.start({ JUPYTER_TOKEN: token }, { volume: run.volume() });
-    await waitForHttp(`${main.url}/api`);
+    await waitForHttp(`${main.url}/api`, {}, 120_000);
   });
 
   afterAll(async () => {
@@ -70,7 +70,7 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
         command: ["start-notebook.sh", "--ServerApp.base_url=/test/", "--ServerApp.port=9000"],
       },
     );
-    await waitForHealthy(c.name, 45_000);
+    await waitForHealthy(c.name, 120_000);
     const res = await httpGet(`${c.url}/test/api/status`, { Authorization: `token ${token}` });
     expect(res.status).toBe(200);
   });
@@ -138,7 +138,7 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
     await docker(["network", "create", "--ipv6", "--subnet", "fd00:6a6e:14::/64", network]);
     networks.push(network);
     const c = await run.start({ JUPYTER_TOKEN: token }, { network });
-    await waitForHealthy(c.name, 45_000);
+    await waitForHealthy(c.name, 120_000);
     const ask = (host: string) =>
       docker([
         "exec",
@@ -170,7 +170,7 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
 
   test("6. an arbitrary uid in group 100 starts the server, saves files and runs a kernel", async () => {
     const c = await run.start({ JUPYTER_TOKEN: token }, { user: "4242:100", volume: run.volume() });
-    await waitForHealthy(c.name, 60_000);
+    await waitForHealthy(c.name, 120_000);
     await jupyterApi(c.url, token, "PUT", "/api/contents/mine.txt", {
       type: "file",
       format: "text",
@@ -214,7 +214,7 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
       },
       { network },
     );
-    await waitForHealthy(c.name, 60_000);
+    await waitForHealthy(c.name, 120_000);
     const lab = await httpGet(`${c.url}/user/ada/lab`);
     expect(lab.status).toBe(302);
     expect(lab.headers.location).toContain(
@@ -305,7 +305,7 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
       all_proxy: proxy,
       no_proxy: "",
     });
-    await waitForHealthy(c.name, 45_000);
+    await waitForHealthy(c.name, 120_000);
     // With nothing but bash on PATH (no python, no curl, not even cat) the probe still passes.
     const r = await exec("docker", [
       "exec",

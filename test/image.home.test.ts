@@ -67,7 +67,7 @@ describeWithDocker("notebook image: the student's whole home is kept", () => {
   /** Starts a server on `volume` and waits until it answers; returns its URL and name. */
   async function serve(volume: string, opts: { volumeNoCopy?: boolean } = {}) {
     const c = await run.start({ JUPYTER_TOKEN: token }, { volume, ...opts });
-    await waitForHttp(`${c.url}/api`);
+    await waitForHttp(`${c.url}/api`, {}, 120_000);
     return c;
   }
 
@@ -194,7 +194,7 @@ describeWithDocker("notebook image: the student's whole home is kept", () => {
   test("a volume made before homes were kept: its files move into work/, nothing lost, and a second start changes nothing", async () => {
     const volume = await oldVolume();
     const first = await serve(volume);
-    await waitForHealthy(first.name, 45_000);
+    await waitForHealthy(first.name, 120_000);
     const listing = await run.listVolume(volume);
     expect(listing).toEqual(expect.arrayContaining(OLD_LISTING_IN_WORK));
     // Nothing of the student's is left at the root, and the move's own staging is gone.
