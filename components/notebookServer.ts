@@ -2,13 +2,12 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ContainerLimits } from "../lib/limits";
+import { notebookHome } from "../lib/notebookHome";
 import { jupyterPort } from "../lib/rules/stack";
 import { sshOptions, writeSshIdentity } from "../lib/sshIdentity";
 
 /** The port the image's server listens on inside the container (its JUPYTER_PORT). */
 export const containerPort = jupyterPort;
-/** Where the image keeps the student's work; the volume is mounted here. */
-export const workDir = "/home/jupyter/work";
 /** The notebook's name on its Docker network, for a proxy in front of it. */
 export const networkAlias = "notebook";
 
@@ -76,7 +75,7 @@ export interface NotebookServerArgs {
 
 /**
  * One student's notebook on a Docker engine: a provider for the engine, the image (pulled by
- * digest, or a local build's id), a named volume on work/, a network for a proxy to share, and the
+ * digest, or a local build's id), a named volume on the notebook user's home, a network for a proxy to share, and the
  * container, hardened (capabilities dropped, no-new-privileges), limited, with rotated logs and a
  * generated token.
  */
@@ -191,7 +190,7 @@ export class NotebookServer extends pulumi.ComponentResource {
               },
             ]
           : [],
-        mounts: [{ type: "volume", source: volume.name, target: workDir }],
+        mounts: [{ type: "volume", source: volume.name, target: notebookHome }],
         networksAdvanced: [{ name: network.name, aliases: [networkAlias] }],
         restart: "unless-stopped",
         // `up` returns only once the image's HEALTHCHECK passes.

@@ -1,13 +1,16 @@
 # Server settings for the notebook image, read from the environment so that a container is configured
 # with `-e`, never by editing its command. start-notebook.sh validates these variables before the
 # server starts; this file also applies when JupyterHub starts `jupyterhub-singleuser` instead.
+import importlib.util
 import os
+import shutil
 
 c = get_config()  # noqa: F821 -- provided by the config loader
 
 # Inside a container the server must answer on every interface: Docker's port publishing and the
-# reverse proxy on the private network both arrive from outside the container's loopback.
-c.ServerApp.ip = "0.0.0.0"
+# reverse proxy on the private network both arrive from outside the container's loopback. The empty
+# address is every address of both families, so an IPv6 network reaches it too.
+c.ServerApp.ip = ""
 # A Host header naming the proxy's public name is expected here; the token guards access instead.
 c.ServerApp.allow_remote_access = True
 # Behind the proxy, client address and scheme come from X-Forwarded-* (logs, secure cookies).
@@ -30,3 +33,26 @@ if os.environ.get("JUPYTER_BASE_URL"):
 # nor a password it generates one and logs it.
 if os.environ.get("JUPYTER_PASSWORD_HASH"):
     c.PasswordIdentityProvider.hashed_password = os.environ["JUPYTER_PASSWORD_HASH"]
+
+# Never offer an export that cannot work: JupyterLab's "Save and Export Notebook As" lists what
+# /api/nbconvert lists, and nbconvert leaves out the exporters disabled here. LaTeX, reST and AsciiDoc
+# turn Markdown cells into their format with pandoc; PDF also needs xelatex (a course that installs
+# TeX and pandoc gets them back, see docs/course.md); WebPDF drives a browser through playwright and
+# the Qt ones need Qt WebEngine, none of which the image has.
+_missing_tools = {
+    "pandoc": shutil.which("pandoc") is None,
+    "xelatex": shutil.which("xelatex") is None,
+    "playwright": importlib.util.find_spec("playwright") is None,
+    "qtwebengine": importlib.util.find_spec("PyQt5") is None,
+}
+for _exporter, _needs in {
+    "LatexExporter": ["pandoc"],
+    "PDFExporter": ["pandoc", "xelatex"],
+    "RSTExporter": ["pandoc"],
+    "ASCIIDocExporter": ["pandoc"],
+    "WebPDFExporter": ["playwright"],
+    "QtPDFExporter": ["qtwebengine"],
+    "QtPNGExporter": ["qtwebengine"],
+}.items():
+    if any(_missing_tools[tool] for tool in _needs):
+        c[_exporter].enabled = False

@@ -7,14 +7,19 @@
 #   JUPYTER_PASSWORD_HASH  password hash as `jupyter server password` writes it (argon2:... or sha1:...)
 #   JUPYTER_PORT           port to listen on inside the container (default 8888)
 #   JUPYTER_BASE_URL       path prefix the server answers under, for a proxy in front (default /)
+#   JUPYTERHUB_API_TOKEN   set by a JupyterHub spawner: start `jupyterhub-singleuser` instead, which
+#                          authenticates through the Hub and takes its port and prefix from it
 #
-# Extra arguments are passed to the server.
+# Before the server starts, seed-home.sh gets the home (the student's volume) ready. Extra arguments
+# are passed to the server.
 set -euo pipefail
 
 die() {
   printf 'start-notebook: %s\n' "$*" >&2
   exit 64
 }
+
+hub=${JUPYTERHUB_API_TOKEN:+yes}
 
 port=${JUPYTER_PORT:-8888}
 if ! [[ $port =~ ^[0-9]{1,5}$ ]] || ((10#$port < 1 || 10#$port > 65535)); then
@@ -48,10 +53,21 @@ done
 if [[ -z ${JUPYTER_TOKEN:-} && -n ${JUPYTER_TOKEN_FILE:-} ]] && ! grep -q '[^[:space:]]' "$JUPYTER_TOKEN_FILE" 2>/dev/null; then
   token_emptied="JUPYTER_TOKEN_FILE ($JUPYTER_TOKEN_FILE is empty or unreadable)"
 fi
-if [[ -n $token_emptied && -z $password_hash ]]; then
+if [[ -n $token_emptied && -z $password_hash && -z $hub ]]; then
   die "refusing to start without authentication: $token_emptied sets an empty token and JUPYTER_PASSWORD_HASH is not set"
 fi
 
-export JUPYTER_PORT=$port JUPYTER_BASE_URL=$base_url
+seed-home.sh
+
+# A runtime file left by a server that was killed (the container restarted) would send the health
+# check to a pid that may be reused; the server writes its own on start.
+runtime=${JUPYTER_RUNTIME_DIR:-$HOME/.local/share/jupyter/runtime}
+rm -f -- "$runtime"/jpserver-*.json "$runtime"/jpserver-*-open.html
+
 # exec, so that tini signals the server directly and `docker stop` is quick.
+if [[ -n $hub ]]; then
+  # The Hub gives the port and prefix; ours apply only when set explicitly.
+  exec jupyterhub-singleuser "$@"
+fi
+export JUPYTER_PORT=$port JUPYTER_BASE_URL=$base_url
 exec python -m jupyterlab "$@"

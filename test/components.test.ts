@@ -2,6 +2,7 @@
  * Each component on its own, under mocks: what a caller can rely on beyond what the whole-program
  * tests show (an unpublished notebook for a proxy, image build options, the VM's outputs).
  */
+import { notebookHome } from "../lib/notebookHome";
 import { fakeKeyPair, isSecret, mockFloatingIp, only, promiseOf, runMocked } from "./mocks";
 
 const imageRef = `docker.io/instructor/jupyter-notebook@sha256:${"f".repeat(64)}`;
@@ -25,7 +26,7 @@ describe("NotebookServer", () => {
       name: "c",
       ports: [],
       networksAdvanced: [{ name: "n", aliases: ["notebook"] }],
-      mounts: [{ type: "volume", source: "v", target: "/home/jupyter/work" }],
+      mounts: [{ type: "volume", source: "v", target: notebookHome }],
       labels: [{ label: "team", value: "a" }],
       memory: 1000,
       ulimits: [],

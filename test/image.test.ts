@@ -1,6 +1,6 @@
 /**
  * The notebook image on a real Docker engine, run the way the Pulumi stacks run it: a token from the
- * environment, a named volume on work/, a port published on 127.0.0.1, all capabilities dropped and
+ * environment, a named volume on the notebook user's home, a port published on 127.0.0.1, all capabilities dropped and
  * no-new-privileges. Tests share one container and run in file order; the persistence test replaces
  * it with a second container on the same volume.
  */
@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, ChildProcess } from "node:child_process";
 import WebSocket from "ws";
+import { notebookHome } from "../lib/notebookHome";
 import { findChromium, headlessChromium } from "./support/browser";
 import {
   describeWithDocker,
@@ -56,7 +57,7 @@ describeWithDocker("notebook image", () => {
     const port = await freePort();
     containers.push(name);
     const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    const volumeArgs = opts.volume ? ["-v", `${opts.volume}:/home/jupyter/work`] : [];
+    const volumeArgs = opts.volume ? ["-v", `${opts.volume}:${notebookHome}`] : [];
     await docker([
       "run",
       "--detach",
@@ -86,10 +87,10 @@ describeWithDocker("notebook image", () => {
     await removeVolume(volume);
   });
 
-  test("stays under the 1.0 GB size budget", async () => {
+  test("stays within the 500 MB size budget", async () => {
     const size = Number(await docker(["image", "inspect", "--format", "{{.Size}}", image]));
     expect(size).toBeGreaterThan(100e6);
-    expect(size).toBeLessThan(1.0e9);
+    expect(size).toBeLessThanOrEqual(500e6);
   });
 
   test("/lab with the token serves the JupyterLab page", async () => {

@@ -9,6 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { NotebookStackOutputs } from "../program";
 import type { RawConfig } from "../lib/config";
 import { sshOptions } from "../lib/sshIdentity";
+import { notebookHome } from "../lib/notebookHome";
 import {
   fakeDigest,
   fakeKeyPair,
@@ -371,7 +372,7 @@ describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", 
       securityOpts: ["no-new-privileges:true"],
       logDriver: "json-file",
       logOpts: { "max-size": "10m", "max-file": "3" },
-      mounts: [{ type: "volume", source: "hpc-alice-work", target: "/home/jupyter/work" }],
+      mounts: [{ type: "volume", source: "hpc-alice-work", target: notebookHome }],
       networksAdvanced: [{ name: "hpc-alice-net", aliases: ["notebook"] }],
     });
     expect(container.deleteBeforeReplace).toBe(true);

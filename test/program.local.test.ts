@@ -1,6 +1,7 @@
 /**
  * The whole program for target local (what `npm start` runs), under mocks.
  */
+import { notebookHome } from "../lib/notebookHome";
 import type { RawConfig } from "../lib/config";
 import { version } from "../package.json";
 import { inventory, isSecret, only, promiseOf, runMocked, type Recorded } from "./mocks";
@@ -95,7 +96,7 @@ describe("the local dev stack (build, run on this engine)", () => {
       ],
     });
     expect(only(rs, T.container).inputs.mounts).toEqual([
-      { type: "volume", source: "workshop-dev-work", target: "/home/jupyter/work" },
+      { type: "volume", source: "workshop-dev-work", target: notebookHome },
     ]);
   });
 
