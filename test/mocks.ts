@@ -19,6 +19,8 @@ export const mockFloatingIp = "198.51.100.23";
 export interface Recorded {
   type: string;
   name: string;
+  /** The id the mocks gave it (undefined in a preview, which creates nothing). */
+  id?: string;
   /** Inputs as the mocks received them: resolved, secrets unwrapped. */
   inputs: Record<string, unknown>;
   /** Top-level input names whose value is (or contains) a secret Output. */
@@ -40,19 +42,33 @@ export interface Recorded {
 }
 
 export interface MockOptions {
-  /** Run as `pulumi preview` of a new stack: no resource reports computed outputs. */
+  /** Run as `pulumi preview` of a new stack: no resource reports computed outputs (but see existingInPreview). */
   preview?: boolean;
   stack?: string;
   /** What docker.Image reports as repoDigest for a local build (default a fixed fake id). */
   localImageId?: string;
   /** Outputs other stacks expose to a StackReference, by stack name. */
   stackOutputs?: Record<string, Record<string, unknown>>;
+  /**
+   * In a preview, type prefixes whose resources already exist (the preview of an update): they
+   * report their ids and outputs; every other resource is new and reports only its inputs.
+   */
+  existingInPreview?: string[];
+  /** The registry lookup answers no digest, as an engine not created yet does in a preview. */
+  registryWithoutDigest?: boolean;
+}
+
+export interface RecordedInvoke {
+  token: string;
+  inputs: Record<string, unknown>;
 }
 
 export interface MockRun<T> {
   resources: Recorded[];
   /** Invoke tokens the program called, in order. */
   calls: string[];
+  /** The same invokes with their inputs. */
+  invokes: RecordedInvoke[];
   result: T;
 }
 
@@ -131,7 +147,13 @@ function computedOutputs(
       return { name: volume, mountpoint: `/var/lib/docker/volumes/${volume}/_data` };
     }
     case "docker:index/container:Container":
-      return { exitCode: undefined, networkDatas: [] };
+      // Auto-named as the volumes are when the program gives no name.
+      return {
+        name:
+          typeof inputs.name === "string" ? inputs.name : `${name}-${fakeDigest(name).slice(0, 7)}`,
+        exitCode: undefined,
+        networkDatas: [],
+      };
     case "command:remote:Command":
       return { stdout: "ready", stderr: "" };
     case "command:local:Command":
@@ -198,7 +220,9 @@ export async function runMocked<T>(
   opts: MockOptions = {},
 ): Promise<MockRun<T>> {
   const inputsByKey = new Map<string, Record<string, unknown>>();
+  const idsByKey = new Map<string, string>();
   const calls: string[] = [];
+  const invokes: RecordedInvoke[] = [];
   const preview = opts.preview ?? false;
   let ids = 0;
 
@@ -212,7 +236,10 @@ export async function runMocked<T>(
         );
         const computed = computedOutputs(args.type, args.name, inputs, opts);
         // A preview of a new stack knows only what the program gave: no ids, no computed outputs.
-        if (preview && args.type !== "pulumi:pulumi:StackReference") {
+        const exists =
+          args.type === "pulumi:pulumi:StackReference" ||
+          (opts.existingInPreview ?? []).some((prefix) => args.type.startsWith(prefix));
+        if (preview && !exists) {
           return { id: undefined, state: inputs };
         }
         // The engine marks what a resource's SDK lists in additionalSecretOutputs as secret; the
@@ -220,17 +247,24 @@ export async function runMocked<T>(
         for (const k of secretOutputs[args.type] ?? []) {
           if (computed[k] !== undefined) computed[k] = pulumi.secret(computed[k]);
         }
-        return { id: `${args.name}-id-${++ids}`, state: { ...inputs, ...computed } };
+        const id = `${args.name}-id-${++ids}`;
+        idsByKey.set(`${args.type}::${args.name}`, id);
+        return { id, state: { ...inputs, ...computed } };
       },
       call(args: pulumi.runtime.MockCallArgs) {
         calls.push(args.token);
+        invokes.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
         if (args.token === "openstack:networking/getNetwork:getNetwork") {
           const inputs = args.inputs as { name?: string };
           return { id: `net-${inputs.name}`, name: inputs.name, external: false };
         }
         if (args.token === "docker:index/getRegistryImage:getRegistryImage") {
           const inputs = args.inputs as { name: string };
-          return { id: inputs.name, name: inputs.name, sha256Digest: registryDigest(inputs.name) };
+          return {
+            id: inputs.name,
+            name: inputs.name,
+            ...(opts.registryWithoutDigest ? {} : { sha256Digest: registryDigest(inputs.name) }),
+          };
         }
         throw new Error(`Mock not implemented: ${args.token}`);
       },
@@ -281,8 +315,12 @@ export async function runMocked<T>(
   const resources = await Promise.all(pending);
   // Let in-flight RPCs (components' registerOutputs) finish against these mocks, not the next run's.
   await pulumi.runtime.disconnect();
-  for (const r of resources) r.inputs = inputsByKey.get(`${r.type}::${r.name}`) ?? {};
-  return { resources, calls, result: result as T };
+  for (const r of resources) {
+    r.inputs = inputsByKey.get(`${r.type}::${r.name}`) ?? {};
+    const id = idsByKey.get(`${r.type}::${r.name}`);
+    if (id !== undefined) r.id = id;
+  }
+  return { resources, calls, invokes, result: result as T };
 }
 
 /** The one recorded resource of a type (and name, if given); throws unless exactly one. */

@@ -29,7 +29,8 @@ import {
 } from "./support/docker";
 import WebSocket from "ws";
 import { jupyterApi, request, runInKernel, startKernel, waitForHttp } from "./support/jupyter";
-import { mockDigest, recordTlsProxy, type RecordedResource } from "./support/tlsProxyHarness";
+import { registryDigest, type Recorded } from "./mocks";
+import { recordTlsProxy } from "./support/tlsProxyHarness";
 
 const hostname = "notebook.test";
 const token = randomBytes(24).toString("hex");
@@ -49,7 +50,7 @@ interface RunningProxy {
  * input goes to the translator as recorded, which refuses any it does not translate.
  */
 function localSpec(
-  recorded: RecordedResource,
+  recorded: Recorded,
   local: { name: string; image: string; ports: Map<number, number> },
 ): ContainerSpec {
   const spec = recorded.inputs as unknown as ContainerSpec;
@@ -71,7 +72,7 @@ function localSpec(
 }
 
 async function startProxy(
-  spec: RecordedResource,
+  spec: Recorded,
   image: string,
   ports: Map<number, number>,
 ): Promise<RunningProxy> {
@@ -137,7 +138,7 @@ function wsHandshake(
 }
 
 describeWithDocker("TLS proxy in front of the real notebook", () => {
-  let container: RecordedResource;
+  let container: Recorded;
   let proxy: RunningProxy;
   let ca: string;
   let httpsPort: number;
@@ -154,7 +155,7 @@ describeWithDocker("TLS proxy in front of the real notebook", () => {
     expect(found).toHaveLength(1);
     container = found[0]!;
     // The digest the mocked registry gave; the engine here runs the same tag from a local image.
-    expect(container.inputs.image).toBe(`caddy@${mockDigest}`);
+    expect(container.inputs.image).toBe(`caddy@${registryDigest("caddy:2.11.4")}`);
 
     const [notebookId, caddy] = await Promise.all([notebookImage(), caddyImage()]);
     caddySource = `${caddy.tag} (${caddy.source})`;

@@ -4,12 +4,15 @@
  * front of the notebook is shown by test/tlsProxy.test.ts, which runs this very spec on the engine.
  */
 import { createHash } from "node:crypto";
+import { registryDigest, type Recorded } from "./mocks";
 import {
-  mockDigest,
+  engineProvider,
+  proxyKey,
   recordTlsProxy,
-  type RecordedResource,
   type TlsProxyRecording,
 } from "./support/tlsProxyHarness";
+
+const mockDigest = registryDigest("caddy:2.11.4");
 
 const hostname = "nb-ada.abc123456.projects.jetstream-cloud.org";
 let rec: TlsProxyRecording;
@@ -51,13 +54,13 @@ test("declares one image, two volumes, one container on the given engine, and tw
     "pulumi:providers:docker engine",
   ]);
   for (const r of rec.resources.filter((x) => x.type.startsWith("docker:index/"))) {
-    expect(r.parentIsComponent).toBe(true);
-    expect(r.usesEngineProvider).toBe(true);
+    expect(r.parent).toBe(proxyKey("ada-tls"));
+    expect(r.provider).toBe(engineProvider);
   }
 });
 
 test("resolves the default tag to its registry digest and runs the container by that digest", () => {
-  expect(rec.calls).toEqual([
+  expect(rec.invokes).toEqual([
     {
       token: "docker:index/getRegistryImage:getRegistryImage",
       inputs: expect.objectContaining({ name: "caddy:2.11.4" }) as unknown,
@@ -126,7 +129,7 @@ test("waits for DNS at the floating IP as a resource, then starts the proxy", ()
     // Only a new machine, address or name runs it again: an unchanged `up` asks no DNS server.
     triggers: ["vm-1", "192.0.2.10", hostname],
   });
-  expect(dns.parentIsComponent).toBe(true);
+  expect(dns.parent).toBe(proxyKey("ada-tls"));
   const container = only("docker:index/container:Container");
   // The container waits for the DNS name (its only dependency here).
   expect(container.dependsOn).toHaveLength(1);
@@ -134,6 +137,8 @@ test("waits for DNS at the floating IP as a resource, then starts the proxy", ()
 
 test("then HTTPS through the floating IP, triggered by the container and its Caddyfile, before the URL", () => {
   const ready = only("command:local:Command", "ada-tls-ready");
+  const containerId = only("docker:index/container:Container").id;
+  expect(containerId).toMatch(/^ada-tls-id/);
   const caddyfile = (
     only("docker:index/container:Container").inputs.uploads as { content: string }[]
   )[0].content;
@@ -146,7 +151,7 @@ test("then HTTPS through the floating IP, triggered by the container and its Cad
       JN_TIMEOUT_MINUTES: "15",
       JN_CERTIFICATE: "trusted",
     },
-    triggers: ["ada-tls-id", createHash("sha256").update(caddyfile).digest("hex")],
+    triggers: [containerId, createHash("sha256").update(caddyfile).digest("hex")],
   });
   expect(rec.outputs.url).toBe(`https://${hostname}/`);
 });
@@ -161,9 +166,7 @@ test("carries the machine id: a replaced VM gets a new image pull, volumes and c
   expect(only("docker:index/container:Container").inputs.labels).toEqual([
     { label: "org.jetstream-notebooks.machine", value: "vm-1" },
   ]);
-  const volumes = rec.resources.filter(
-    (r: RecordedResource) => r.type === "docker:index/volume:Volume",
-  );
+  const volumes = rec.resources.filter((r: Recorded) => r.type === "docker:index/volume:Volume");
   expect(volumes.map((v) => v.replacementTrigger)).toEqual(["vm-1", "vm-1"]);
 });
 
@@ -186,7 +189,7 @@ describe("self-signed, with a digest-pinned image, in preview", () => {
   });
 
   test("uses the pinned reference as given, without asking the registry", () => {
-    expect(selfSigned.calls).toEqual([]);
+    expect(selfSigned.invokes).toEqual([]);
     expect(selfSigned.outputs.imageRef).toBe(pinned);
     const c = selfSigned.resources.find((r) => r.type === "docker:index/container:Container");
     expect(c?.inputs.image).toBe(pinned);
@@ -209,15 +212,12 @@ describe("self-signed, with a digest-pinned image, in preview", () => {
 
 describe("on a VM: ordering after the readiness gate, deleted with the VM", () => {
   let onVm: TlsProxyRecording;
-  const stand: { gate?: unknown; vm?: unknown } = {};
   beforeAll(async () => {
     onVm = await recordTlsProxy(
       (docker) => {
         // Any resources will do as the gate and the VM here; the proxy only orders against them.
         const gate = new docker.Network("gate", {});
         const vm = new docker.Network("vm", {});
-        stand.gate = gate;
-        stand.vm = vm;
         return {
           network: "nb-net",
           upstreamHost: "notebook",
@@ -231,6 +231,8 @@ describe("on a VM: ordering after the readiness gate, deleted with the VM", () =
   });
 
   test("every Docker resource waits for the gate and is deleted with the VM", () => {
+    const gate = "docker:index/network:Network::gate";
+    const vm = "docker:index/network:Network::vm";
     const children = onVm.resources.filter(
       (r) => r.type.startsWith("docker:index/") && r.name.startsWith("cy-tls"),
     );
@@ -243,11 +245,11 @@ describe("on a VM: ordering after the readiness gate, deleted with the VM", () =
     for (const r of children) {
       if (r.name === "cy-tls") {
         // The container also waits for the DNS name.
-        expect(r.dependsOn).toEqual([stand.gate, expect.anything()]);
+        expect(r.dependsOn).toEqual([gate, "command:local:Command::cy-tls-dns"]);
       } else {
-        expect(r.dependsOn).toEqual([stand.gate]);
+        expect(r.dependsOn).toEqual([gate]);
       }
-      expect(r.deletedWith).toBe(stand.vm);
+      expect(r.deletedWith).toBe(vm);
     }
   });
 });
@@ -256,7 +258,7 @@ describe("a preview of a new VM, whose engine cannot be asked for the tag's dige
   test("leaves the proxy image unknown instead of caddy@undefined", async () => {
     const preview = await recordTlsProxy(
       { network: "nb-net", upstreamHost: "notebook", hostname },
-      { preview: true, name: "dee-tls", registryDigest: null },
+      { preview: true, name: "dee-tls", registryWithoutDigest: true },
     );
     expect(preview.outputs.imageRef).toBeUndefined();
     const image = preview.resources.find((r) => r.type === "docker:index/remoteImage:RemoteImage");
