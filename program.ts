@@ -2,10 +2,12 @@
  * The composition: one student's notebook from a validated {@link StackConfig}. index.ts reads and
  * validates config and calls this; the mock tests, the benchmark and the workshop CLI call it too.
  */
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { JetstreamVm, JupyterImage, NotebookServer, TlsProxy } from "./components";
 import { networkAlias, containerPort } from "./components/notebookServer";
 import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
+import { pipIndexFromEnv, stageBuildContext } from "./lib/imageBuild";
 import type { ReadinessDeps } from "./lib/httpsReadiness";
 import { containerLimits } from "./lib/limits";
 import { httpsNotebookUrl, notebookUrl, sshCommand } from "./lib/urls";
@@ -15,8 +17,10 @@ export interface ProgramOptions {
   dockerHubToken?: pulumi.Input<string>;
   /** OCI label values for a pushed image (per commit, never per run). */
   imageLabels?: { revision?: string; created?: string };
-  /** Build context for a built image; default the repository's docker/. */
+  /** The Dockerfile's folder for a built image; default the repository's docker/. */
   imageContext?: string;
+  /** PIP_INDEX_URL for the course's requirements; default the environment's, else PyPI. */
+  pipIndexUrl?: string;
   /**
    * How the HTTPS readiness waits reach the network; default the real one. The program benchmark
    * evaluates forty stacks with no network and passes ready-made answers.
@@ -64,7 +68,7 @@ export function notebookStack(
     "org.jetstream-notebooks.workshop": cfg.workshop,
     "org.jetstream-notebooks.student": cfg.student,
   };
-  const imageRef = resolveImage(name, cfg.image, options);
+  const imageRef = resolveImage(name, cfg.image, options, cfg.course);
   // A locally built image is already on the engine, by id; every other source is a registry digest.
   const pull = cfg.image.kind !== "build" || cfg.image.push !== undefined;
   const limits = containerLimits(cfg.flavor);
@@ -196,6 +200,7 @@ function resolveImage(
   name: string,
   source: ImageSource,
   options: ProgramOptions,
+  course: string,
 ): pulumi.Output<string> {
   switch (source.kind) {
     case "ref":
@@ -210,12 +215,19 @@ function resolveImage(
       if (source.push && options.dockerHubToken === undefined) {
         throw new Error("[dockerHubToken] is required to push the image");
       }
+      // The course is read and staged now, so a problem in it stops the program before any resource.
+      const staged = stageBuildContext({
+        course: path.resolve(__dirname, course),
+        dockerDir: options.imageContext,
+      });
       const image = new JupyterImage(name, {
         repository: source.push
           ? `docker.io/${source.push.dockerHubUser}/${source.repository}`
           : source.repository,
         tag: source.tag,
-        context: options.imageContext,
+        context: staged.context,
+        courseName: staged.courseName,
+        pipIndexUrl: options.pipIndexUrl ?? pipIndexFromEnv(),
         push:
           source.push && options.dockerHubToken !== undefined
             ? { username: source.push.dockerHubUser, password: options.dockerHubToken }

@@ -52,6 +52,9 @@ if [[ -n $token_emptied && -z $password_hash ]]; then
   die "refusing to start without authentication: $token_emptied sets an empty token and JUPYTER_PASSWORD_HASH is not set"
 fi
 
+# The course's materials into the student's folder; a failure there must not keep the notebook down.
+merge-materials.sh || printf 'start-notebook: the course materials were not merged (see above)\n' >&2
+
 export JUPYTER_PORT=$port JUPYTER_BASE_URL=$base_url
 # exec, so that tini signals the server directly and `docker stop` is quick.
 exec python -m jupyterlab "$@"

@@ -44,6 +44,10 @@ interface CommonConfig {
   notebookPort: number;
   /** Accepted settings that deserve attention, printed by `pulumi up` (loud ones first). */
   warnings: string[];
+  /** The course folder built into the image (`course`), relative to the project; see docs/course.md. */
+  course: string;
+  /** Data fetched once per machine and mounted read-only (`dataUrl`, `dataSha256`), if any. */
+  data?: { url: string; sha256: string };
 }
 
 export interface LocalStackConfig extends CommonConfig {
@@ -108,6 +112,9 @@ export const configKeys = [
   "acmeEmail",
   "acmeCa",
   "proxyImage",
+  "course",
+  "dataUrl",
+  "dataSha256",
 ] as const;
 
 /** Keys whose values are secrets: only their presence is validated. */
@@ -124,6 +131,7 @@ export const configDefaults = {
   floatingIpPool: "public",
   notebookCidr: "0.0.0.0/0",
   notebookPort: "8888",
+  course: "course/",
 } as const;
 
 // A DNS label: lowercase letters, digits and inner hyphens, starting with a letter.
@@ -277,6 +285,7 @@ export function parseStackConfig(
     hostnameKey: "allocation",
   });
   problems.push(...tls.problems);
+  const data = parseDataSettings(get("dataUrl"), get("dataSha256"), bad);
 
   if (problems.length > 0 || !flavor || !image || !tls.settings) throw new ConfigError(problems);
 
@@ -288,6 +297,8 @@ export function parseStackConfig(
     flavor,
     notebookPort,
     warnings: tls.warnings,
+    course: get("course") ?? configDefaults.course,
+    data,
   };
   if (target === "local") return { target, ...common };
   return {
@@ -419,6 +430,46 @@ function parseImageSource(
   return ok && user !== undefined
     ? { kind: "build", repository: repositoryName, tag: tagName, push: { dockerHubUser: user } }
     : undefined;
+}
+
+/** `dataUrl` and `dataSha256`: both or neither; http(s) with a host, and 64 hex digits. */
+function parseDataSettings(
+  url: string | undefined,
+  sha256: string | undefined,
+  bad: (key: string, text: string) => void,
+): { url: string; sha256: string } | undefined {
+  if (url === undefined && sha256 === undefined) return undefined;
+  if (url === undefined) {
+    bad("dataSha256", "is set without [dataUrl]: set both, or neither");
+    return undefined;
+  }
+  let ok = true;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    parsed === undefined ||
+    !/^https?:$/.test(parsed.protocol) ||
+    parsed.hostname === "" ||
+    /[\s'"`$\\]/.test(url)
+  ) {
+    bad("dataUrl", `must be an http:// or https:// URL of one file, got ${JSON.stringify(url)}`);
+    ok = false;
+  }
+  if (sha256 === undefined) {
+    bad(
+      "dataSha256",
+      "is required with [dataUrl]: the file's sha256 (`sha256sum FILE`), 64 hex digits",
+    );
+    ok = false;
+  } else if (!/^[0-9a-f]{64}$/.test(sha256.toLowerCase())) {
+    bad("dataSha256", `must be 64 hex digits (\`sha256sum FILE\`), got ${JSON.stringify(sha256)}`);
+    ok = false;
+  }
+  return ok && sha256 !== undefined ? { url, sha256: sha256.toLowerCase() } : undefined;
 }
 
 /** The date if `text` is a real calendar day written YYYY-MM-DD. */
