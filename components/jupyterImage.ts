@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { imageBuildArgs, noCourseName } from "../lib/imageBuild";
+import { imageBuildArgs, noCourseName, stageBuildContext } from "../lib/imageBuild";
 
 /** The image's build context: docker/ at the repository's root. */
 export const defaultImageContext = path.resolve(__dirname, "..", "docker");
@@ -76,7 +76,9 @@ export class JupyterImage extends pulumi.ComponentResource {
       {
         imageName: pulumi.interpolate`${args.repository}:${args.tag}`,
         build: {
-          context: args.context ?? defaultImageContext,
+          // The Dockerfile copies course/, so even the image without a course is built from a
+          // staged context (docker/ and an empty course).
+          context: args.context ?? stageBuildContext().context,
           dockerfile: "Dockerfile",
           args: buildArgs,
           platform: args.platform ?? (args.push ? "linux/amd64" : undefined),

@@ -2,7 +2,6 @@
  * Each component on its own, under mocks: what a caller can rely on beyond what the whole-program
  * tests show (an unpublished notebook for a proxy, image build options, the VM's outputs).
  */
-import * as path from "node:path";
 import { fakeKeyPair, isSecret, mockFloatingIp, only, promiseOf, runMocked } from "./mocks";
 
 const imageRef = `docker.io/instructor/jupyter-notebook@sha256:${"f".repeat(64)}`;
@@ -59,9 +58,10 @@ describe("JupyterImage", () => {
     expect(image.inputs).toEqual({
       imageName: "registry.example.org/team/nb:1.2.3",
       build: {
-        context: path.resolve(__dirname, "..", "docker"),
+        // docker/ with an empty course staged in (lib/imageBuild.ts).
+        context: expect.stringMatching(/jetstream-notebooks-image-[0-9a-f]{20}$/) as unknown,
         dockerfile: "Dockerfile",
-        args: { VERSION: "1.2.3", REVISION: "r1" },
+        args: { VERSION: "1.2.3", REVISION: "r1", COURSE_NAME: "course" },
         platform: "linux/arm64",
       },
       buildOnPreview: false,
