@@ -129,7 +129,7 @@ export function filesUnder(dir: string): string[] {
  */
 export function readCourse(dir: string, name?: string): CourseFolder {
   const abs = path.resolve(dir);
-  const courseNameValue = name ?? path.basename(abs);
+  const courseNameValue = name ?? courseNameOf(abs);
   const problems: string[] = [];
   if (!courseName.test(courseNameValue)) {
     problems.push(
@@ -167,6 +167,11 @@ export function readCourse(dir: string, name?: string): CourseFolder {
     }
   }
   return { dir: abs, name: courseNameValue, problems };
+}
+
+/** The course's name for a folder path: its last component, as the image build names it. */
+export function courseNameOf(dir: string): string {
+  return path.basename(path.resolve(dir));
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   stageBuildContext,
 } from "../lib/imageBuild";
 import { parseImageArgs } from "../scripts/image";
+import { handoutHtml } from "../workshop/handouts";
 import { exec, repoRoot } from "./support/docker";
 
 const tmpDirs: string[] = [];
@@ -134,6 +135,18 @@ describe("a course folder", () => {
     expect(text).toContain("stays deleted unless the course changes it");
     expect(text).not.toContain("\n");
   });
+});
+
+test("each handout card prints the rules for the course's folder; without a course, none", async () => {
+  const info = { workshop: "astro", expires: "2030-06-30", generatedAt: new Date(0) };
+  const entries = [
+    { id: "ada", status: "ready", url: "https://a.example/lab?token=t1", detail: "" },
+    { id: "bob", status: "ready", url: "https://b.example/lab?token=t2", detail: "" },
+  ];
+  const withCourse = await handoutHtml({ ...info, course: "astro101" }, entries);
+  const paragraph = materialsRulesParagraph("astro101").replace(/'/g, "&#39;");
+  expect(withCourse.split(paragraph)).toHaveLength(3);
+  expect(await handoutHtml(info, entries)).not.toContain("work/");
 });
 
 describe("the staged build context", () => {

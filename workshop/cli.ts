@@ -6,6 +6,8 @@
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { configDefaults } from "../lib/config";
+import { courseNameOf } from "../lib/course";
 import { AutomationDriver } from "./automation";
 import type { StackDriver } from "./driver";
 import { writeHandouts, type HandoutEntry } from "./handouts";
@@ -141,7 +143,12 @@ async function main(argv: string[]): Promise<number> {
       });
       const files = await writeHandouts(
         settings.handoutsDir,
-        { workshop: settings.workshop, expires: settings.expires, generatedAt: new Date() },
+        {
+          workshop: settings.workshop,
+          expires: settings.expires,
+          generatedAt: new Date(),
+          course: courseNameOf(settings.shared.course ?? configDefaults.course),
+        },
         entries,
       );
       const failed = entries.filter((e) => !e.url);
