@@ -6,7 +6,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { JetstreamVm, JupyterImage, NotebookServer, TlsProxy } from "./components";
 import { networkAlias, containerPort } from "./components/notebookServer";
+import { LocalCourseData } from "./components/localCourseData";
 import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
+import { vmDataDir } from "./lib/courseData";
 import { pipIndexFromEnv, stageBuildContext } from "./lib/imageBuild";
 import type { ReadinessDeps } from "./lib/httpsReadiness";
 import { containerLimits } from "./lib/limits";
@@ -81,6 +83,9 @@ export function notebookStack(
   };
 
   if (cfg.target === "local") {
+    const data = cfg.data
+      ? new LocalCourseData(`${name}-data`, { data: cfg.data, image: imageRef, labels })
+      : undefined;
     const server = new NotebookServer(name, {
       image: imageRef,
       pull,
@@ -94,6 +99,8 @@ export function notebookStack(
       // `npm run down` keeps the student's work; the next `npm start` reattaches it by name.
       retainWorkVolume: true,
       labels,
+      dataMount: data && { type: "volume", source: data.volumeName },
+      dependsOn: data && [data.fetch],
     });
     const port = cfg.notebookPort;
     return {
@@ -122,6 +129,7 @@ export function notebookStack(
     publicPorts: https ? [80, 443] : [cfg.notebookPort],
     imageRef,
     extraSshPublicKey: cfg.sshPublicKey,
+    data: cfg.data,
   });
   const engine = {
     host: vm.publicIp,
@@ -142,6 +150,7 @@ export function notebookStack(
     limits,
     dependsOn: [vm.ready],
     labels,
+    dataMount: cfg.data && { type: "bind", source: vmDataDir },
   });
   const keyFile = cfg.sshPublicKey ? undefined : sshKeyFileName(cfg);
   const vmOutputs = {

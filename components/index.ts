@@ -2,3 +2,4 @@ export * from "./jupyterImage";
 export * from "./jetstreamVm";
 export * from "./notebookServer";
 export * from "./tlsProxy";
+export * from "./localCourseData";

@@ -14,10 +14,13 @@
  *    checks.
  */
 
+import { dataErrorFile, dataFetchScript, vmDataDir, type DataSource } from "./courseData";
+
 /** Written last by the setup script; its content is the image that was pulled. */
 export const readyMarker = "/var/lib/jetstream-notebooks/ready";
 export const setupScriptPath = "/usr/local/sbin/jetstream-notebooks-setup";
 export const metadataBlockScriptPath = "/usr/local/sbin/jetstream-notebooks-block-metadata";
+export const dataFetchScriptPath = "/usr/local/sbin/jetstream-notebooks-fetch-data";
 export const metadataBlockUnit = "jetstream-notebooks-block-metadata.service";
 /** OpenStack's metadata service; it serves the user data (with the host key) to anyone asking. */
 export const metadataAddress = "169.254.169.254";
@@ -34,6 +37,8 @@ export interface UserDataArgs {
   extraAuthorizedKeys?: string[];
   /** The VM's login user (Ubuntu images: `ubuntu`). */
   loginUser?: string;
+  /** Shared data (`dataUrl`) fetched once into {@link vmDataDir} before the marker is written. */
+  data?: DataSource;
 }
 
 const digestRef = /^[a-z0-9]+([._/:-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
@@ -102,7 +107,16 @@ export function renderUserData(args: UserDataArgs): string {
     `  - path: ${setupScriptPath}`,
     '    permissions: "0755"',
     "    content: |",
-    ...indent(setupScript(args.imageRef, user), 6),
+    ...indent(setupScript(args.imageRef, user, args.data !== undefined), 6),
+    "",
+    ...(args.data === undefined
+      ? []
+      : [
+          `  - path: ${dataFetchScriptPath}`,
+          '    permissions: "0755"',
+          "    content: |",
+          ...indent(`#!/bin/bash\n${dataFetchScript(args.data, vmDataDir, dataErrorFile)}`, 6),
+        ]),
     "",
     "# One script, so that a failed step stops the rest and cloud-init reports the error.",
     "runcmd:",
@@ -152,7 +166,7 @@ function metadataBlockUnitText(): string {
   ].join("\n");
 }
 
-function setupScript(imageRef: string, user: string): string {
+function setupScript(imageRef: string, user: string, data: boolean): string {
   return [
     "#!/bin/bash",
     "# First-boot setup of a jetstream-notebooks VM; the readiness gate waits for its marker.",
@@ -191,6 +205,14 @@ function setupScript(imageRef: string, user: string): string {
     "done",
     'docker image inspect "$image" >/dev/null',
     "",
+    ...(data
+      ? [
+          "# The course's shared data, fetched once with retries; a wrong checksum stops here and",
+          "# the readiness gate reports it.",
+          dataFetchScriptPath,
+          "",
+        ]
+      : []),
     'mkdir -p "$(dirname "$marker")"',
     'printf \'%s\\n\' "$image" >"$marker"',
   ].join("\n");
