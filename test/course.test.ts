@@ -430,3 +430,17 @@ describe("the materials merge's rules", () => {
     expect(fs.lstatSync(path.join(s.home, "data")).isDirectory()).toBe(true);
   });
 });
+
+test("a course with a problem stops the program before it declares anything", async () => {
+  const dir = writeCourse({ "environment.yml": "", "materials/a.ipynb": "{}" });
+  const { parseStackConfig } = await import("../lib/config");
+  const { notebookStack } = await import("../program");
+  const cfg = parseStackConfig(
+    { target: "local", buildImage: "true", course: dir },
+    { stackName: "dev", now: new Date("2030-01-01") },
+  );
+  // The course is staged first: the error comes before any resource is constructed.
+  expect(() => notebookStack(cfg, {})).toThrow(
+    `[course] ${dir}: environment.yml: ${refusedCourseEntries["environment.yml"]}`,
+  );
+});
