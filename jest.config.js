@@ -1,13 +1,42 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two projects in one run: `unit` (pure functions, mocks, the simulated backend, command-line tools;
+ * in parallel) and `engine` (suites that build and run containers on the real Docker engine; one at a
+ * time). `npm run test:unit` is the inner loop; `npm test` runs both. Suites that need longer than
+ * their project's timeout say so themselves (an image build in a beforeAll, for example).
+ */
+const engineSuites = ["image", "localSpec", "tlsProxy", "export", "courseImage", "courseData"].map(
+  (name) => `<rootDir>/test/${name}.test.ts`,
+);
+
+const shared = {
   preset: "ts-jest",
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
-  // Image and engine tests build and run real containers; a slow first build must not be cut short.
-  testTimeout: 20 * 60 * 1000,
-  reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }],
   },
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
+  projects: [
+    {
+      ...shared,
+      displayName: "unit",
+      testMatch: ["<rootDir>/test/**/*.test.ts"],
+      testPathIgnorePatterns: ["/node_modules/", ...engineSuites],
+      // Command-line tools on a busy machine; headless chromium has a 2-minute limit of its own,
+      // so its clearer message comes first.
+      testTimeout: 3 * 60_000,
+    },
+    {
+      ...shared,
+      displayName: "engine",
+      testMatch: engineSuites,
+      runner: "<rootDir>/test/support/serial-runner.js",
+      // One container started, probed and removed.
+      testTimeout: 5 * 60_000,
+    },
+  ],
 };

@@ -12,6 +12,7 @@ import { vmDataDir } from "./lib/courseData";
 import { pipIndexFromEnv, stageBuildContext } from "./lib/imageBuild";
 import type { ReadinessDeps } from "./lib/httpsReadiness";
 import { containerLimits } from "./lib/limits";
+import { isDigestPinned } from "./lib/rules/imageRef";
 import { httpsNotebookUrl, notebookUrl, sshCommand } from "./lib/urls";
 
 export interface ProgramOptions {
@@ -52,8 +53,6 @@ export interface NotebookStackOutputs {
   expires: string;
   target: string;
 }
-
-const digestRef = /^[a-z0-9]+([._/:-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
 
 /** The file name the docs tell a person to save the `sshPrivateKey` output as. */
 export function sshKeyFileName(cfg: StackConfig): string {
@@ -197,7 +196,7 @@ export function notebookStack(
 
 /** The image another stack hands over, refused unless pinned by digest. */
 export function checkStackImageRef(value: unknown, stack: string): string {
-  if (typeof value !== "string" || !digestRef.test(value)) {
+  if (typeof value !== "string" || !isDigestPinned(value)) {
     throw new Error(
       `[imageStack] stack "${stack}" must output imageRef pinned by digest (repo@sha256:...), got ${JSON.stringify(value)}`,
     );

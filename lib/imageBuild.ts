@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ConfigError } from "./config";
+import { InputError } from "./rules/problems";
 import { courseEntries, filesUnder, readCourse } from "./course";
 
 /** The Dockerfile's folder: docker/ at the repository's root. */
@@ -94,7 +94,7 @@ function sha256(data: Buffer | string): string {
 
 /**
  * Stages the build context for a course (or none) and returns where it is. Throws a
- * {@link ConfigError} naming every problem of the course folder before anything is built.
+ * {@link InputError} naming every problem of the course folder before anything is built.
  */
 export function stageBuildContext(options: StageOptions = {}): StagedContext {
   const dockerDir = options.dockerDir ?? defaultDockerDir;
@@ -102,7 +102,11 @@ export function stageBuildContext(options: StageOptions = {}): StagedContext {
   if (options.course !== undefined) {
     const course = readCourse(options.course);
     if (course.problems.length > 0) {
-      throw new ConfigError(course.problems.map((p) => `[course] ${options.course}: ${p}`));
+      throw new InputError(
+        "the course folder",
+        course.problems.map((p) => `[course] ${options.course}: ${p}`),
+        `The course folder ${options.course} cannot be built:`,
+      );
     }
     courseName = course.name;
   }

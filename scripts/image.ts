@@ -6,7 +6,6 @@
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { ConfigError } from "../lib/config";
 import {
   defaultCourseDir,
   dockerBuildArgv,
@@ -84,7 +83,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((e: unknown) => {
-    console.error(e instanceof ConfigError || e instanceof Error ? e.message : e);
+    console.error(e instanceof Error ? e.message : e);
     process.exit(1);
   });
 }

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { isDnsName, renderCaddyfile } from "../lib/caddyfile";
+import { renderCaddyfile } from "../lib/caddyfile";
+import { isDnsName } from "../lib/rules/names";
 import { describeWithTool, hasCommand } from "./support/docker";
 
 const host = "nb-ada.abc123456.projects.jetstream-cloud.org";

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ConfigError } from "../lib/config";
+import { InputError } from "../lib/rules/problems";
 import {
   aptProblems,
   materialsRulesParagraph,
@@ -64,7 +64,7 @@ describe("a course folder", () => {
       }
       expect(readCourse(dir).problems).toEqual([`${entry}: ${why}`]);
       expect(() => stageBuildContext({ course: dir, stagingRoot: tmpDir("jn-stage-") })).toThrow(
-        ConfigError,
+        InputError,
       );
     },
   );
@@ -116,8 +116,8 @@ describe("a course folder", () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toEqual([
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).problems).toEqual([
       `[course] ${dir}: environment.yml: ${refusedCourseEntries["environment.yml"]}`,
       `[course] ${dir}: apt.txt line 1: one package per line, got "a b"; put each on its own line`,
     ]);

@@ -9,7 +9,8 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ConfigError, parseStackConfig, type RawConfig } from "../lib/config";
+import { parseStackConfig, type RawConfig } from "../lib/config";
+import { InputError } from "../lib/rules/problems";
 import { renderUserData } from "../lib/cloudInit";
 import { dataFetchScript, dataFileName } from "../lib/courseData";
 import { readinessScript } from "../lib/readiness";
@@ -68,7 +69,7 @@ describe("the settings", () => {
       parseStackConfig({ buildImage: "true", ...raw }, ctx);
       return [];
     } catch (e) {
-      if (e instanceof ConfigError) return e.problems;
+      if (e instanceof InputError) return e.problems;
       throw e;
     }
   };

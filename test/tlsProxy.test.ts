@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
-import { dockerCreateArgs, type ContainerSpec } from "../lib/dockerRun";
+import { dockerCreateArgs, type ContainerSpec } from "./support/dockerRun";
 import { nodeReadinessDeps, waitForDns, waitForHttps } from "../lib/httpsReadiness";
 import { caddyImage } from "./support/caddy";
 import {
@@ -25,6 +25,7 @@ import {
   uniqueName,
   waitFor,
   waitForHealthy,
+  imageBuildTimeoutMs,
 } from "./support/docker";
 import WebSocket from "ws";
 import { jupyterApi, request, runInKernel, startKernel, waitForHttp } from "./support/jupyter";
@@ -197,7 +198,7 @@ describeWithDocker("TLS proxy in front of the real notebook", () => {
       60_000,
     );
     await waitForHealthy(notebook, 180_000);
-  });
+  }, imageBuildTimeoutMs);
 
   afterAll(async () => {
     for (const name of [...proxyNames, notebook]) await removeContainer(name);
