@@ -1,8 +1,9 @@
 /**
  * Two projects in one run: `unit` (pure functions, mocks, the simulated backend, command-line tools;
  * in parallel) and `engine` (suites that build and run containers on the real Docker engine; one at a
- * time). `npm run test:unit` is the inner loop; `npm test` runs both. Suites that need longer than
- * their project's timeout say so themselves (an image build in a beforeAll, for example).
+ * time). `npm run test:unit` is the inner loop; `npm test` runs both. Each project's default test
+ * timeout is set in its setup file (jest reads no testTimeout per project); suites that need longer
+ * say so themselves (an image build in a beforeAll, for example).
  */
 const engineSuites = ["image", "localSpec", "tlsProxy", "export", "courseImage", "courseData"].map(
   (name) => `<rootDir>/test/${name}.test.ts`,
@@ -26,17 +27,14 @@ module.exports = {
       displayName: "unit",
       testMatch: ["<rootDir>/test/**/*.test.ts"],
       testPathIgnorePatterns: ["/node_modules/", ...engineSuites],
-      // Command-line tools on a busy machine; headless chromium has a 2-minute limit of its own,
-      // so its clearer message comes first.
-      testTimeout: 3 * 60_000,
+      setupFilesAfterEnv: ["<rootDir>/test/support/timeout.unit.ts"],
     },
     {
       ...shared,
       displayName: "engine",
       testMatch: engineSuites,
       runner: "<rootDir>/test/support/serial-runner.js",
-      // One container started, probed and removed.
-      testTimeout: 5 * 60_000,
+      setupFilesAfterEnv: ["<rootDir>/test/support/timeout.engine.ts"],
     },
   ],
 };
