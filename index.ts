@@ -27,8 +27,15 @@ function rawConfig(): RawConfig {
 }
 
 function loadConfig() {
+  return asRunError(() =>
+    parseStackConfig(rawConfig(), { stackName: pulumi.getStack(), now: new Date() }),
+  );
+}
+
+/** Runs `f`; a config problem (the settings or the course folder) ends the program with its message. */
+function asRunError<T>(f: () => T): T {
   try {
-    return parseStackConfig(rawConfig(), { stackName: pulumi.getStack(), now: new Date() });
+    return f();
   } catch (e) {
     if (e instanceof InputError) {
       // RunError ends the program with this message alone, not a stack trace.
@@ -49,11 +56,13 @@ if (environment.length > 0) {
 // shown on every preview and up, not only once.
 for (const warning of cfg.warnings) void pulumi.log.warn(warning);
 const pushes = cfg.image.kind === "build" && cfg.image.push !== undefined;
-const outputs = notebookStack(cfg, {
-  dockerHubToken: pushes ? config.requireSecret("dockerHubToken") : undefined,
-  imageLabels: pushes ? gitInfo(__dirname) : undefined,
-  localCpus: os.availableParallelism(),
-});
+const outputs = asRunError(() =>
+  notebookStack(cfg, {
+    dockerHubToken: pushes ? config.requireSecret("dockerHubToken") : undefined,
+    imageLabels: pushes ? gitInfo(__dirname) : undefined,
+    localCpus: os.availableParallelism(),
+  }),
+);
 
 export const notebookUrl = outputs.notebookUrl;
 export const publicIp = outputs.publicIp;

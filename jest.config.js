@@ -5,7 +5,7 @@
  * timeout is set in its setup file (jest reads no testTimeout per project); suites that need longer
  * say so themselves (an image build in a beforeAll, for example).
  */
-const engineSuites = ["image", "localSpec", "tlsProxy", "export"].map(
+const engineSuites = ["image", "localSpec", "tlsProxy", "export", "courseImage", "courseData"].map(
   (name) => `<rootDir>/test/${name}.test.ts`,
 );
 

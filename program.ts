@@ -2,6 +2,7 @@
  * The composition: one student's notebook from a validated {@link StackConfig}. index.ts reads and
  * validates config and calls this; the mock tests, the benchmark and the workshop CLI call it too.
  */
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import {
   JetstreamVm,
@@ -11,7 +12,10 @@ import {
   WorkshopSecurityGroup,
 } from "./components";
 import { networkAlias, containerPort } from "./components/notebookServer";
+import { LocalCourseData } from "./components/localCourseData";
 import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
+import { vmDataDir } from "./lib/courseData";
+import { pipIndexFromEnv, stageBuildContext } from "./lib/imageBuild";
 import { containerLimits } from "./lib/limits";
 import { isDigestPinned } from "./lib/rules/imageRef";
 import { httpsNotebookUrl, notebookUrl, sshCommand } from "./lib/urls";
@@ -21,8 +25,10 @@ export interface ProgramOptions {
   dockerHubToken?: pulumi.Input<string>;
   /** OCI label values for a pushed image (per commit, never per run). */
   imageLabels?: { revision?: string; created?: string };
-  /** Build context for a built image; default the repository's docker/. */
+  /** The Dockerfile's folder for a built image; default the repository's docker/. */
   imageContext?: string;
+  /** PIP_INDEX_URL for the course's requirements; default the environment's, else PyPI. */
+  pipIndexUrl?: string;
   /**
    * CPUs of the machine running the local engine. The local container's CPU limit is capped to it
    * (Docker refuses `--cpus` above the machine's count).
@@ -83,7 +89,7 @@ export function notebookStack(
     imageStackName !== undefined
       ? new pulumi.StackReference(`${name}-image-stack`, { name: imageStackName })
       : undefined;
-  const imageRef = resolveImage(name, cfg.image, options, imageStack);
+  const imageRef = resolveImage(name, cfg.image, options, imageStack, cfg.course);
   // A locally built image is already on the engine, by id; every other source is a registry digest.
   const pull = cfg.image.kind !== "build" || cfg.image.push !== undefined;
   const limits = containerLimits(cfg.flavor);
@@ -120,6 +126,9 @@ export function notebookStack(
   }
 
   if (cfg.target === "local") {
+    const data = cfg.data
+      ? new LocalCourseData(`${name}-data`, { data: cfg.data, image: imageRef, labels })
+      : undefined;
     const server = new NotebookServer(name, {
       image: imageRef,
       pull,
@@ -133,6 +142,8 @@ export function notebookStack(
       // `npm run down` keeps the student's work; the next `npm start` reattaches it by name.
       retainWorkVolume: true,
       labels,
+      dataMount: data && { type: "volume", source: data.volumeName },
+      dependsOn: data && [data.fetch],
     });
     const port = cfg.notebookPort;
     return {
@@ -175,6 +186,7 @@ export function notebookStack(
             .requireOutput("securityGroupId")
             .apply((value: unknown) => checkStackSecurityGroup(value, imageStackName))
         : undefined,
+    data: cfg.data,
   });
   const engine = {
     host: vm.publicIp,
@@ -195,6 +207,7 @@ export function notebookStack(
     limits,
     dependsOn: [vm.ready],
     labels,
+    dataMount: cfg.data && { type: "bind", source: vmDataDir },
   });
   const keyFile = cfg.sshPublicKey ? undefined : sshKeyFileName(cfg);
   const vmOutputs = {
@@ -271,6 +284,7 @@ function resolveImage(
   source: ImageSource,
   options: ProgramOptions,
   ref: pulumi.StackReference | undefined,
+  course: string,
 ): pulumi.Output<string> {
   switch (source.kind) {
     case "ref":
@@ -285,12 +299,19 @@ function resolveImage(
       if (source.push && options.dockerHubToken === undefined) {
         throw new Error("[dockerHubToken] is required to push the image");
       }
+      // The course is read and staged now, so a problem in it stops the program before any resource.
+      const staged = stageBuildContext({
+        course: path.resolve(__dirname, course),
+        dockerDir: options.imageContext,
+      });
       const image = new JupyterImage(name, {
         repository: source.push
           ? `docker.io/${source.push.dockerHubUser}/${source.repository}`
           : source.repository,
         tag: source.tag,
-        context: options.imageContext,
+        context: staged.context,
+        courseName: staged.courseName,
+        pipIndexUrl: options.pipIndexUrl ?? pipIndexFromEnv(),
         push:
           source.push && options.dockerHubToken !== undefined
             ? { username: source.push.dockerHubUser, password: options.dockerHubToken }

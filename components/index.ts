@@ -3,3 +3,4 @@ export * from "./jetstreamVm";
 export * from "./notebookServer";
 export * from "./tlsProxy";
 export * from "./workshopSecurityGroup";
+export * from "./localCourseData";

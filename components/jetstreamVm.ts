@@ -3,6 +3,7 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { renderUserData } from "../lib/cloudInit";
+import type { DataSource } from "../lib/courseData";
 import { findFlavor } from "../lib/flavors";
 import { flavorChangeScript, flavorRecordScript, readinessScript } from "../lib/readiness";
 import { vmUser } from "../lib/urls";
@@ -53,6 +54,11 @@ export interface JetstreamVmArgs {
    * instructor's. Applied by the user data, so only when the VM is created.
    */
   extraSshPublicKey?: pulumi.Input<string>;
+  /**
+   * Shared data (`dataUrl`) the VM fetches once while it boots, checked against its sha256; a
+   * mismatch fails the readiness gate. Applied by the user data, so only when the VM is created.
+   */
+  data?: DataSource;
 }
 
 /**
@@ -140,6 +146,7 @@ export class JetstreamVm extends pulumi.ComponentResource {
           hostKey: { privateKeyOpenssh: hostPrivate, publicKeyOpenssh: hostPublic },
           extraAuthorizedKeys: extra ? [extra] : [],
           loginUser: vmUser,
+          data: args.data,
         }),
       );
 

@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { imageBuildArgs, noCourseName, stageBuildContext } from "../lib/imageBuild";
 
 /**
  * The image's build context, docker/, relative to the project's root (where Pulumi runs the
@@ -26,8 +27,15 @@ export interface JupyterImageArgs {
     username: pulumi.Input<string>;
     password: pulumi.Input<string>;
   };
-  /** Build context; default the repository's docker/ folder. */
+  /**
+   * Build context; default the repository's docker/ folder. A course is built in by passing the
+   * context lib/imageBuild.ts staged for it, with its `courseName`.
+   */
   context?: pulumi.Input<string>;
+  /** The course's name (its folder under each student's ~/work/); default `course`. */
+  courseName?: string;
+  /** The index pip installs the course's requirements from; "" for none; default PyPI. */
+  pipIndexUrl?: string;
   /**
    * Target platform. Default: `linux/amd64` when pushing (Jetstream2's VMs are x86_64, whatever
    * the instructor's laptop is), the engine's own platform otherwise.
@@ -57,16 +65,23 @@ export class JupyterImage extends pulumi.ComponentResource {
   constructor(name: string, args: JupyterImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jetstream-notebooks:image:JupyterImage", name, {}, opts);
 
-    const buildArgs: Record<string, pulumi.Input<string>> = { VERSION: args.tag };
-    if (args.labels?.revision !== undefined) buildArgs.REVISION = args.labels.revision;
-    if (args.labels?.created !== undefined) buildArgs.CREATED = args.labels.created;
+    // The same arguments `npm run image` and the tests pass (lib/imageBuild.ts).
+    const buildArgs = imageBuildArgs<pulumi.Input<string>>({
+      version: args.tag,
+      revision: args.labels?.revision,
+      created: args.labels?.created,
+      courseName: args.courseName ?? noCourseName,
+      pipIndexUrl: args.pipIndexUrl,
+    });
 
     const image = new docker.Image(
       name,
       {
         imageName: pulumi.interpolate`${args.repository}:${args.tag}`,
         build: {
-          context: args.context ?? defaultImageContext,
+          // The Dockerfile copies course/, so even the image without a course is built from a
+          // staged context (docker/ and an empty course).
+          context: args.context ?? stageBuildContext().context,
           dockerfile: "Dockerfile",
           args: buildArgs,
           platform: args.platform ?? (args.push ? "linux/amd64" : undefined),

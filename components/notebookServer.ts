@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ContainerLimits } from "../lib/limits";
+import { courseDataPath } from "../lib/course";
 import { notebookHome } from "../lib/notebookHome";
 import { jupyterPort } from "../lib/rules/stack";
 import { sshOptions, writeSshIdentity } from "../lib/sshIdentity";
@@ -66,6 +67,11 @@ export interface NotebookServerArgs {
   healthTimeoutSeconds?: number;
   /** Length of the generated token; default 48 (letters and digits). */
   tokenLength?: number;
+  /**
+   * Shared data mounted read-only where the course's data/ is: a folder on the engine's host
+   * (`bind`, a VM's fetched data) or a named volume (`volume`, the local target's).
+   */
+  dataMount?: { type: "bind" | "volume"; source: pulumi.Input<string> };
   /**
    * Resources every Docker resource here waits for, such as a VM's readiness gate: nothing touches
    * the engine before it is ready.
@@ -190,7 +196,12 @@ export class NotebookServer extends pulumi.ComponentResource {
               },
             ]
           : [],
-        mounts: [{ type: "volume", source: volume.name, target: notebookHome }],
+        mounts: [
+          { type: "volume", source: volume.name, target: notebookHome },
+          ...(args.dataMount
+            ? [{ ...args.dataMount, target: courseDataPath, readOnly: true }]
+            : []),
+        ],
         networksAdvanced: [{ name: network.name, aliases: [networkAlias] }],
         restart: "unless-stopped",
         // `up` returns only once the image's HEALTHCHECK passes.

@@ -64,6 +64,9 @@ seed-home.sh
 runtime=${JUPYTER_RUNTIME_DIR:-$HOME/.local/share/jupyter/runtime}
 rm -f -- "$runtime"/jpserver-*.json "$runtime"/jpserver-*-open.html
 
+# The course's materials into the student's folder; a failure there must not keep the notebook down.
+merge-materials.sh || printf 'start-notebook: the course materials were not merged (see above)\n' >&2
+
 # exec, so that tini signals the server directly and `docker stop` is quick.
 if [[ -n $hub ]]; then
   # The Hub gives the port and prefix; ours apply only when set explicitly.

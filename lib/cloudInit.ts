@@ -16,11 +16,13 @@
  */
 import { Document, isMap, isNode, isScalar, isSeq, Scalar, visit } from "yaml";
 import { isDigestPinned } from "./rules/imageRef";
+import { dataErrorFile, dataFetchScript, vmDataDir, type DataSource } from "./courseData";
 
 /** Written last by the setup script; its content is the image that was pulled. */
 export const readyMarker = "/var/lib/jetstream-notebooks/ready";
 export const setupScriptPath = "/usr/local/sbin/jetstream-notebooks-setup";
 export const metadataBlockScriptPath = "/usr/local/sbin/jetstream-notebooks-block-metadata";
+export const dataFetchScriptPath = "/usr/local/sbin/jetstream-notebooks-fetch-data";
 export const metadataBlockUnit = "jetstream-notebooks-block-metadata.service";
 /** OpenStack's metadata service; it serves the user data (with the host key) to anyone asking. */
 export const metadataAddress = "169.254.169.254";
@@ -37,6 +39,8 @@ export interface UserDataArgs {
   extraAuthorizedKeys?: string[];
   /** The VM's login user (Ubuntu images: `ubuntu`). */
   loginUser?: string;
+  /** Shared data (`dataUrl`) fetched once into {@link vmDataDir} before the marker is written. */
+  data?: DataSource;
 }
 
 /**
@@ -90,7 +94,20 @@ export function renderUserData(args: UserDataArgs): string {
         permissions: "0644",
         content: metadataBlockUnitText(),
       },
-      { path: setupScriptPath, permissions: "0755", content: setupScript(args.imageRef, user) },
+      {
+        path: setupScriptPath,
+        permissions: "0755",
+        content: setupScript(args.imageRef, user, args.data !== undefined),
+      },
+      ...(args.data === undefined
+        ? []
+        : [
+            {
+              path: dataFetchScriptPath,
+              permissions: "0755",
+              content: `#!/bin/bash\n${dataFetchScript(args.data, vmDataDir, dataErrorFile)}`,
+            },
+          ]),
     ].map((f) => ({ ...f, content: `${f.content}\n` })),
     runcmd: [[setupScriptPath]],
   };
@@ -216,7 +233,7 @@ function metadataBlockUnitText(): string {
   ].join("\n");
 }
 
-function setupScript(imageRef: string, user: string): string {
+function setupScript(imageRef: string, user: string, data: boolean): string {
   return [
     "#!/bin/bash",
     "# First-boot setup of a jetstream-notebooks VM; the readiness gate waits for its marker.",
@@ -255,6 +272,14 @@ function setupScript(imageRef: string, user: string): string {
     "done",
     'docker image inspect "$image" >/dev/null',
     "",
+    ...(data
+      ? [
+          "# The course's shared data, fetched once with retries; a wrong checksum stops here and",
+          "# the readiness gate reports it.",
+          dataFetchScriptPath,
+          "",
+        ]
+      : []),
     'mkdir -p "$(dirname "$marker")"',
     'printf \'%s\\n\' "$image" >"$marker"',
   ].join("\n");

@@ -56,6 +56,10 @@ interface CommonConfig {
   notebookPort: number;
   /** Accepted settings that deserve attention, printed by `pulumi up` (loud ones first). */
   warnings: string[];
+  /** The course folder built into the image (`course`), relative to the project; see docs/course.md. */
+  course: string;
+  /** Data fetched once per machine and mounted read-only (`dataUrl`, `dataSha256`), if any. */
+  data?: { url: string; sha256: string };
 }
 
 export interface LocalStackConfig extends CommonConfig {
@@ -124,6 +128,9 @@ export const configKeys = [
   "proxyImage",
   "dnsTimeoutMinutes",
   "httpsTimeoutMinutes",
+  "course",
+  "dataUrl",
+  "dataSha256",
 ] as const;
 
 /** Keys whose values are secrets: only their presence is validated. */
@@ -142,6 +149,7 @@ export const configDefaults = {
   notebookPort: String(jupyterPort),
   dnsTimeoutMinutes: "60",
   httpsTimeoutMinutes: "15",
+  course: "course/",
 } as const;
 
 // Workshop and student join into the VM's name, `<workshop>-<student>`, itself one DNS label.
@@ -340,6 +348,7 @@ export function parseStackConfig(
     dnsMinutes: minutes("dnsTimeoutMinutes"),
     httpsMinutes: minutes("httpsTimeoutMinutes"),
   };
+  const data = parseDataSettings(get("dataUrl"), get("dataSha256"), bad);
 
   if (problems.length > 0 || !flavor || !image || !tls.settings) {
     throw new InputError(
@@ -357,6 +366,8 @@ export function parseStackConfig(
     flavor,
     notebookPort,
     warnings,
+    course: get("course") ?? configDefaults.course,
+    data,
   };
   if (target === "local") return { target, ...common };
   if (target === "image") {
@@ -546,6 +557,46 @@ function parseImageSource(
   return ok && user !== undefined
     ? { kind: "build", repository: repositoryName, tag: tagName, push: { dockerHubUser: user } }
     : undefined;
+}
+
+/** `dataUrl` and `dataSha256`: both or neither; http(s) with a host, and 64 hex digits. */
+function parseDataSettings(
+  url: string | undefined,
+  sha256: string | undefined,
+  bad: (key: string, text: string) => void,
+): { url: string; sha256: string } | undefined {
+  if (url === undefined && sha256 === undefined) return undefined;
+  if (url === undefined) {
+    bad("dataSha256", "is set without [dataUrl]: set both, or neither");
+    return undefined;
+  }
+  let ok = true;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    parsed === undefined ||
+    !/^https?:$/.test(parsed.protocol) ||
+    parsed.hostname === "" ||
+    /[\s'"`$\\]/.test(url)
+  ) {
+    bad("dataUrl", `must be an http:// or https:// URL of one file, got ${shown(url)}`);
+    ok = false;
+  }
+  if (sha256 === undefined) {
+    bad(
+      "dataSha256",
+      "is required with [dataUrl]: the file's sha256 (`sha256sum FILE`), 64 hex digits",
+    );
+    ok = false;
+  } else if (!/^[0-9a-f]{64}$/.test(sha256.toLowerCase())) {
+    bad("dataSha256", `must be 64 hex digits (\`sha256sum FILE\`), got ${shown(sha256)}`);
+    ok = false;
+  }
+  return ok && sha256 !== undefined ? { url, sha256: sha256.toLowerCase() } : undefined;
 }
 
 /** The date if `text` is a real calendar day written YYYY-MM-DD. */

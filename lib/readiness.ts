@@ -14,6 +14,7 @@
  * re-run the gate nor fail it. The marker records which image the VM was first set up with.
  */
 import { readyMarker } from "./cloudInit";
+import { dataErrorFile } from "./courseData";
 
 /** How long the gate waits for cloud-init before giving up (first boots pull a 1 GB image). */
 export const cloudInitTimeoutSeconds = 25 * 60;
@@ -25,12 +26,14 @@ export const cloudInitTimeoutSeconds = 25 * 60;
 export const gateProgressSeconds = 60;
 
 /**
- * The script; `marker` is the setup's completion marker and `progressSeconds` the interval of its
- * progress lines (parameters so tests can move them).
+ * The script; `marker` is the setup's completion marker, `progressSeconds` the interval of its
+ * progress lines and `dataError` the file a failed shared data fetch leaves (parameters so tests
+ * can move them).
  */
 export function readinessScript(
   marker: string = readyMarker,
   progressSeconds: number = gateProgressSeconds,
+  dataError: string = dataErrorFile,
 ): string {
   return [
     "set -u",
@@ -49,6 +52,11 @@ export function readinessScript(
     "ticker=$!",
     `timeout ${cloudInitTimeoutSeconds} cloud-init status --wait >/dev/null || status=$?`,
     'kill "$ticker" 2>/dev/null || true',
+    "# The shared data's own message (the URL and both checksums) first, not a log to dig through.",
+    `if [ -s '${dataError}' ]; then`,
+    `  echo "the course's shared data failed: $(cat '${dataError}')" >&2`,
+    "  exit 1",
+    "fi",
     "details() {",
     "  cloud-init status --long >&2 || true",
     "  sudo tail -n 40 /var/log/cloud-init-output.log >&2 || true",

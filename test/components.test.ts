@@ -59,10 +59,10 @@ describe("JupyterImage", () => {
     expect(image.inputs).toEqual({
       imageName: "registry.example.org/team/nb:1.2.3",
       build: {
-        // Project-relative: another checkout builds the same context, so the same digest.
-        context: "docker",
+        // docker/ with an empty course staged in (lib/imageBuild.ts).
+        context: expect.stringMatching(/jetstream-notebooks-image-[0-9a-f]{20}$/) as unknown,
         dockerfile: "Dockerfile",
-        args: { VERSION: "1.2.3", REVISION: "r1" },
+        args: { VERSION: "1.2.3", REVISION: "r1", COURSE_NAME: "course" },
         platform: "linux/arm64",
       },
       buildOnPreview: false,

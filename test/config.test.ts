@@ -37,6 +37,8 @@ describe("parseStackConfig accepts", () => {
       flavor: { name: "m3.small", vcpus: 2, ramGb: 6, diskGb: 20, suPerHour: 2 },
       notebookPort: 8888,
       warnings: [],
+      course: "course/",
+      data: undefined,
     });
   });
 
@@ -51,6 +53,8 @@ describe("parseStackConfig accepts", () => {
       image: { kind: "ref", ref: jetstream.image },
       flavor: { name: "m3.small", vcpus: 2, ramGb: 6, diskGb: 20, suPerHour: 2 },
       notebookPort: 8888,
+      course: "course/",
+      data: undefined,
       vmImage: "Featured-Ubuntu24",
       network: "auto_allocated_network",
       floatingIpPool: "public",

@@ -704,10 +704,14 @@ describe("jetstream variants", () => {
     expect(image.inputs).toEqual({
       imageName: "docker.io/instructor/jupyter-notebook:2030.3",
       build: {
-        // Relative: another checkout builds the same context and pushes the same digest.
-        context: "docker",
+        context: expect.stringMatching(/jetstream-notebooks-image-[0-9a-f]{20}$/) as unknown,
         dockerfile: "Dockerfile",
-        args: { VERSION: "2030.3", REVISION: "abc123", CREATED: "2030-02-01T10:00:00Z" },
+        args: {
+          VERSION: "2030.3",
+          REVISION: "abc123",
+          CREATED: "2030-02-01T10:00:00Z",
+          COURSE_NAME: "course",
+        },
         platform: "linux/amd64",
       },
       // Nothing is built (or pushed) by a preview.

@@ -2,6 +2,8 @@
  * The whole program for target local (what `npm start` runs), under mocks.
  */
 import { notebookHome } from "../lib/notebookHome";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { RawConfig } from "../lib/config";
 import { version } from "../package.json";
 import { inventory, isSecret, only, promiseOf, runMocked, type Recorded } from "./mocks";
@@ -54,21 +56,29 @@ describe("the local dev stack (build, run on this engine)", () => {
     expect(run.calls).toEqual([]);
   });
 
-  test("builds docker/ locally without pushing, with no per-run build args", () => {
+  test("builds docker/ with the course/ folder staged in, locally without pushing, with no per-run build args", () => {
     const image = only(rs, T.dockerImage);
     expect(image.parent).toBe(`${T.image}::workshop-dev`);
     // VERSION only: a REVISION or CREATED that changed per run would rebuild, and roll, every time.
     expect(image.inputs).toEqual({
       imageName: `jupyter-notebook:${version}`,
       build: {
-        // Project-relative: another checkout builds the same context, so the same digest.
-        context: "docker",
+        context: expect.stringMatching(/jetstream-notebooks-image-[0-9a-f]{20}$/) as unknown,
         dockerfile: "Dockerfile",
-        args: { VERSION: version },
+        args: { VERSION: version, COURSE_NAME: "course" },
       },
       buildOnPreview: false,
       skipPush: true,
     });
+  });
+
+  test("the staged context holds the course/ folder, so npm start shows the example course", () => {
+    const build = only(rs, T.dockerImage).inputs.build as { context: string };
+    const staged = (rel: string) => fs.readFileSync(path.join(build.context, rel), "utf8");
+    expect(staged("course/apt.txt")).toBe(
+      fs.readFileSync(path.join(__dirname, "..", "course", "apt.txt"), "utf8"),
+    );
+    expect(staged("course/materials.sha256")).toContain("  ./01-first-look.ipynb\n");
   });
 
   test("runs the built image by id on the local engine, on 127.0.0.1 only", () => {

@@ -8,6 +8,8 @@
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { configDefaults } from "../lib/config";
+import { courseNameOf } from "../lib/course";
 import { AutomationDriver } from "./automation";
 import type { StackDriver } from "./driver";
 import { pulumiPreflight } from "./preflight";
@@ -584,7 +586,12 @@ async function runUp(ctx: Context): Promise<number> {
     : settings.handoutsDir;
   const files = await writeHandouts(
     dir,
-    { workshop: settings.workshop, expires: settings.expires, generatedAt: ctx.now() },
+    {
+      workshop: settings.workshop,
+      expires: settings.expires,
+      generatedAt: ctx.now(),
+      course: courseNameOf(settings.shared.course ?? configDefaults.course),
+    },
     entries,
     (text) => ctx.redactor.redact(text),
   );

@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import QRCode from "qrcode";
 import { writePrivateFile } from "./files";
+import { materialsRulesParagraph } from "../lib/course";
 
 export interface HandoutEntry {
   id: string;
@@ -22,6 +23,8 @@ export interface HandoutInfo {
   workshop: string;
   expires: string;
   generatedAt: Date;
+  /** The course's name (its folder under ~/work/): each card then says how course updates work. */
+  course?: string;
 }
 
 /**
@@ -84,7 +87,7 @@ export async function handoutHtml(
   <p class="url"><a href="${escapeHtml(e.url)}">${escapeHtml(e.url)}</a></p>
   <p class="note">Your own notebook, until ${escapeHtml(info.expires)}. Keep this link private: it is your password.</p>
   <p class="deletion">${deletionNotice(info.expires)}</p>
-</section>`;
+${info.course === undefined ? "" : `  <p class="note">${escapeHtml(materialsRulesParagraph(info.course))}</p>\n`}</section>`;
     }),
   );
   const missingList = missing.length

@@ -6,6 +6,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
+import { dockerBuildArgv, imageBuildArgs, stageBuildContext } from "../../lib/imageBuild";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
 export const dockerContext = path.join(repoRoot, "docker");
@@ -201,29 +202,30 @@ export async function waitFor<T>(
 let builtImageId: Promise<string> | undefined;
 
 /**
- * Builds docker/ as `testImageTag` (once per test file; the engine's layer cache makes
- * later builds cheap) and returns the image id.
+ * Builds docker/ (without a course) as `testImageTag` (once per test file; the engine's layer
+ * cache makes later builds cheap) and returns the image id.
  */
 export function notebookImage(): Promise<string> {
-  builtImageId ??= (async () => {
-    await docker(
-      [
-        "build",
-        "--tag",
-        testImageTag,
-        "--build-arg",
-        "VERSION=test",
-        "--build-arg",
-        "REVISION=test",
-        "--build-arg",
-        "CREATED=1970-01-01T00:00:00Z",
-        dockerContext,
-      ],
-      { timeoutMs: 20 * 60 * 1000 },
-    );
-    return docker(["image", "inspect", "--format", "{{.Id}}", testImageTag]);
-  })();
+  builtImageId ??= buildImage(testImageTag);
   return builtImageId;
+}
+
+/**
+ * Builds the image the way the stack and `npm run image` do (lib/imageBuild.ts), for a course or
+ * none, offline (PIP_INDEX_URL empty: no index answers here). Returns the image id; a failed build
+ * throws with docker's output.
+ */
+export async function buildImage(tag: string, course?: string): Promise<string> {
+  const staged = stageBuildContext({ course });
+  const args = imageBuildArgs<string>({
+    version: "test",
+    revision: "test",
+    created: "1970-01-01T00:00:00Z",
+    courseName: staged.courseName,
+    pipIndexUrl: "",
+  });
+  await docker(dockerBuildArgv(staged, tag, args), { timeoutMs: 20 * 60 * 1000 });
+  return docker(["image", "inspect", "--format", "{{.Id}}", tag]);
 }
 
 /** The container's health status (`starting`, `healthy`, `unhealthy`), or "none". */
