@@ -12,6 +12,7 @@ export default tseslint.config(
       "jest.config.js",
       "eslint.config.mjs",
       "test/support/summary-reporter.js",
+      "test/support/serial-runner.js",
     ],
   },
   eslint.configs.recommended,

@@ -4,11 +4,12 @@
  */
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseStackConfig, secretConfigKeys, type RawConfig } from "./lib/config";
+import { parseStackConfig, secretConfigKeys, type RawConfig } from "./lib/config";
+import { InputError } from "./lib/rules/problems";
+import { configNamespace as namespace } from "./lib/rules/stack";
 import { gitInfo } from "./lib/gitInfo";
 import { notebookStack } from "./program";
 
-const namespace = "jetstream-notebooks";
 const config = new pulumi.Config(namespace);
 
 /** Every `jetstream-notebooks:` key set on the stack, misspelt ones included (so they are reported). */
@@ -28,7 +29,7 @@ function loadConfig() {
   try {
     return parseStackConfig(rawConfig(), { stackName: pulumi.getStack(), now: new Date() });
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof InputError) {
       // RunError ends the program with this message alone, not a stack trace.
       throw new pulumi.RunError(e.message);
     }

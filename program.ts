@@ -8,6 +8,7 @@ import { networkAlias, containerPort } from "./components/notebookServer";
 import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
 import type { ReadinessDeps } from "./lib/httpsReadiness";
 import { containerLimits } from "./lib/limits";
+import { isDigestPinned } from "./lib/rules/imageRef";
 import { httpsNotebookUrl, notebookUrl, sshCommand } from "./lib/urls";
 
 export interface ProgramOptions {
@@ -46,8 +47,6 @@ export interface NotebookStackOutputs {
   expires: string;
   target: string;
 }
-
-const digestRef = /^[a-z0-9]+([._/:-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
 
 /** The file name the docs tell a person to save the `sshPrivateKey` output as. */
 export function sshKeyFileName(cfg: StackConfig): string {
@@ -184,7 +183,7 @@ export function notebookStack(
 
 /** The image another stack hands over, refused unless pinned by digest. */
 export function checkStackImageRef(value: unknown, stack: string): string {
-  if (typeof value !== "string" || !digestRef.test(value)) {
+  if (typeof value !== "string" || !isDigestPinned(value)) {
     throw new Error(
       `[imageStack] stack "${stack}" must output imageRef pinned by digest (repo@sha256:...), got ${JSON.stringify(value)}`,
     );

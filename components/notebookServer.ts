@@ -2,10 +2,11 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ContainerLimits } from "../lib/limits";
+import { jupyterPort } from "../lib/rules/stack";
 import { sshOptions, writeSshIdentity } from "../lib/sshIdentity";
 
 /** The port the image's server listens on inside the container (its JUPYTER_PORT). */
-export const containerPort = 8888;
+export const containerPort = jupyterPort;
 /** Where the image keeps the student's work; the volume is mounted here. */
 export const workDir = "/home/jupyter/work";
 /** The notebook's name on its Docker network, for a proxy in front of it. */

@@ -12,7 +12,9 @@ import {
   waitForDns,
   waitForHttps,
 } from "../lib/httpsReadiness";
-import { defaultProxyImage, letsEncryptProductionCa } from "../lib/tlsSettings";
+import { imageRepository, isDigestPinned } from "../lib/rules/imageRef";
+import { jupyterPort } from "../lib/rules/stack";
+import { defaultProxyImage, isPubliclyTrusted } from "../lib/tlsSettings";
 
 export interface TlsProxyArgs {
   /**
@@ -76,14 +78,6 @@ export interface TlsProxyArgs {
   deletedWith?: pulumi.Resource;
 }
 
-/** `caddy:2.11.4` -> `caddy`; `registry:5000/a/b:1` -> `registry:5000/a/b`. */
-export function imageRepository(reference: string): string {
-  const withoutDigest = reference.split("@")[0];
-  const lastSlash = withoutDigest.lastIndexOf("/");
-  const lastColon = withoutDigest.lastIndexOf(":");
-  return lastColon > lastSlash ? withoutDigest.slice(0, lastColon) : withoutDigest;
-}
-
 export class TlsProxy extends pulumi.ComponentResource {
   /** `https://<hostname>/`, known only once HTTPS answers there with a valid certificate. */
   public readonly url: pulumi.Output<string>;
@@ -115,7 +109,7 @@ export class TlsProxy extends pulumi.ComponentResource {
     this.imageRef = pulumi
       .output(args.image ?? defaultProxyImage)
       .apply((reference) =>
-        reference.includes("@sha256:")
+        isDigestPinned(reference)
           ? pulumi.output(reference)
           : docker
               .getRegistryImageOutput({ name: reference }, { parent: this, provider })
@@ -150,7 +144,7 @@ export class TlsProxy extends pulumi.ComponentResource {
         resolvedHostname,
         mode,
         args.upstreamHost,
-        args.upstreamPort ?? 8888,
+        args.upstreamPort ?? jupyterPort,
         args.acmeEmail,
         args.acmeCa,
       ])
@@ -203,8 +197,7 @@ export class TlsProxy extends pulumi.ComponentResource {
       .apply(async ([, hostname, tlsMode, acmeCa, timeout]) => {
         const url = `https://${hostname}/`;
         if (pulumi.runtime.isDryRun()) return url;
-        const trusted =
-          tlsMode === "letsencrypt" && (!acmeCa || acmeCa === letsEncryptProductionCa);
+        const trusted = isPubliclyTrusted(tlsMode, acmeCa || undefined);
         const ready = await waitForHttps(
           { hostname, check: trusted ? "trusted" : "names-host", timeoutMs: timeout },
           deps,

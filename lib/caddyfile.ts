@@ -7,6 +7,7 @@
  * request there to HTTPS (308); `reverse_proxy` passes WebSocket upgrades through (kernels, terminals)
  * and keeps the client's Host header, which the notebook server compares with Origin.
  */
+import { isDnsName, isEmail } from "./rules/names";
 
 /** How the proxy obtains its certificate. `off` has no proxy at all, so it is not a mode here. */
 export type ProxyTlsMode = "letsencrypt" | "self-signed";
@@ -27,15 +28,6 @@ export interface CaddyfileInput {
 }
 
 export const defaultHstsMaxAgeSeconds = 31_536_000;
-
-const dnsName =
-  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
-const email = /^[^\s@{}"]+@[^\s@{}"]+\.[^\s@{}"]+$/;
-
-/** True for a lower-case DNS name of two or more labels, the only kind of site address rendered. */
-export function isDnsName(name: string): boolean {
-  return dnsName.test(name) && !/^[0-9.]+$/.test(name);
-}
 
 /**
  * Renders the Caddyfile. Throws on a value that could not be written into the file safely (these are
@@ -71,7 +63,7 @@ export function renderCaddyfile(input: CaddyfileInput): string {
   const global: string[] = [];
   if (mode === "letsencrypt") {
     if (input.acmeEmail !== undefined) {
-      if (!email.test(input.acmeEmail)) {
+      if (!isEmail(input.acmeEmail)) {
         throw new Error(
           `renderCaddyfile: acmeEmail is not an email address: ${JSON.stringify(input.acmeEmail)}`,
         );
@@ -79,7 +71,7 @@ export function renderCaddyfile(input: CaddyfileInput): string {
       global.push(`email ${input.acmeEmail}`);
     }
     if (input.acmeCa !== undefined) {
-      if (!/^https:\/\/[^\s{}"]+$/.test(input.acmeCa)) {
+      if (!/^https:\/\/[^\s{}"`]+$/.test(input.acmeCa)) {
         throw new Error(
           `renderCaddyfile: acmeCa must be an https:// URL, got ${JSON.stringify(input.acmeCa)}`,
         );

@@ -1,6 +1,7 @@
 /**
- * The VM's user data: a `#cloud-config` document rendered by a pure function, so its exact text is
- * tested and validated against cloud-init's own schema without a VM.
+ * The VM's user data: a `#cloud-config` document rendered by a pure function from a typed object
+ * (serialized by `yaml`, so no value can change the document's shape), tested and validated against
+ * cloud-init's own schema without a VM.
  *
  * What it does on first boot, in order:
  *  - SSH by key only: no passwords, no root login; the VM's ed25519 host key is the one the stack
@@ -13,6 +14,8 @@
  *    the notebook image pulled by digest, and last the completion marker the readiness gate
  *    checks.
  */
+import { Document, isMap, isNode, isScalar, isSeq, Scalar, visit } from "yaml";
+import { isDigestPinned } from "./rules/imageRef";
 
 /** Written last by the setup script; its content is the image that was pulled. */
 export const readyMarker = "/var/lib/jetstream-notebooks/ready";
@@ -36,13 +39,18 @@ export interface UserDataArgs {
   loginUser?: string;
 }
 
-const digestRef = /^[a-z0-9]+([._/:-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
+/**
+ * Characters that are line breaks to YAML 1.1, controls PyYAML refuses to read, invisible format
+ * characters (bidi overrides, a BOM) and non-characters: never written raw into the user data.
+ */
+const unprintable = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\uFFFE\uFFFF]/gu;
+
 const publicKeyLine = /^[a-z0-9-]+ [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
 
 /** Renders the `#cloud-config` user data. Throws on inputs that would make unsafe YAML or shell. */
 export function renderUserData(args: UserDataArgs): string {
   const user = args.loginUser ?? "ubuntu";
-  if (!digestRef.test(args.imageRef)) {
+  if (!isDigestPinned(args.imageRef)) {
     throw new Error(
       `user data needs an image pinned by digest, got ${JSON.stringify(args.imageRef)}`,
     );
@@ -62,59 +70,115 @@ export function renderUserData(args: UserDataArgs): string {
   }
   const extraKeys = (args.extraAuthorizedKeys ?? []).map((k) => k.trim());
   for (const k of extraKeys) {
-    if (!publicKeyLine.test(k))
+    // `yaml` does not escape every character PyYAML treats as a line break or refuses to read, and
+    // no real key line carries one: refused rather than written raw.
+    if (!publicKeyLine.test(k) || new RegExp(unprintable.source, "u").test(k))
       throw new Error(`not an OpenSSH public key line: ${JSON.stringify(k)}`);
   }
 
-  const lines: string[] = [
-    "#cloud-config",
-    `# jetstream-notebooks: ${args.workshop}/${args.student}, expires ${args.expires}.`,
-    "# Rendered by the stack; a change here is not applied to a running VM (see docs/config.md).",
-    "",
-    "# SSH by key only.",
-    "ssh_pwauth: false",
-    "disable_root: true",
-    "",
-    "# The host key the stack generated (and verifies). Only ed25519 keys are generated, and that",
-    "# one is given, so the VM has no other host key (the schema requires a non-empty list).",
-    "ssh_deletekeys: true",
-    "ssh_genkeytypes: [ed25519]",
-    "ssh_keys:",
-    "  ed25519_private: |",
-    ...indent(hostPrivate, 4),
-    `  ed25519_public: ${JSON.stringify(hostPublic)}`,
-  ];
-  if (extraKeys.length > 0) {
-    lines.push("", "# Keys besides the stack's own (the instructor's).", "ssh_authorized_keys:");
-    for (const k of extraKeys) lines.push(`  - ${JSON.stringify(k)}`);
-  }
-  lines.push(
-    "",
-    "write_files:",
-    `  - path: ${metadataBlockScriptPath}`,
-    '    permissions: "0755"',
-    "    content: |",
-    ...indent(metadataBlockScript(), 6),
-    `  - path: /etc/systemd/system/${metadataBlockUnit}`,
-    '    permissions: "0644"',
-    "    content: |",
-    ...indent(metadataBlockUnitText(), 6),
-    `  - path: ${setupScriptPath}`,
-    '    permissions: "0755"',
-    "    content: |",
-    ...indent(setupScript(args.imageRef, user), 6),
-    "",
-    "# One script, so that a failed step stops the rest and cloud-init reports the error.",
-    "runcmd:",
-    `  - [${setupScriptPath}]`,
-    "",
-  );
-  return lines.join("\n");
+  const config: CloudConfig = {
+    ssh_pwauth: false,
+    disable_root: true,
+    ssh_deletekeys: true,
+    ssh_genkeytypes: ["ed25519"],
+    ssh_keys: { ed25519_private: `${hostPrivate}\n`, ed25519_public: hostPublic },
+    ...(extraKeys.length > 0 ? { ssh_authorized_keys: extraKeys } : {}),
+    write_files: [
+      { path: metadataBlockScriptPath, permissions: "0755", content: metadataBlockScript() },
+      {
+        path: `/etc/systemd/system/${metadataBlockUnit}`,
+        permissions: "0644",
+        content: metadataBlockUnitText(),
+      },
+      { path: setupScriptPath, permissions: "0755", content: setupScript(args.imageRef, user) },
+    ].map((f) => ({ ...f, content: `${f.content}\n` })),
+    runcmd: [[setupScriptPath]],
+  };
+  const header = [
+    "cloud-config",
+    ` jetstream-notebooks: ${commentText(args.workshop)}/${commentText(args.student)}, expires ${commentText(args.expires)}.`,
+    " Rendered by the stack; a change here is not applied to a running VM (see docs/config.md).",
+  ].join("\n");
+  return renderCloudConfig(config, header);
 }
 
-function indent(text: string, spaces: number): string[] {
-  const pad = " ".repeat(spaces);
-  return text.split("\n").map((l) => (l === "" ? "" : pad + l));
+/** The part of cloud-config this stack writes, in cloud-init's own key names. */
+interface CloudConfig {
+  ssh_pwauth: boolean;
+  disable_root: boolean;
+  ssh_deletekeys: boolean;
+  ssh_genkeytypes: string[];
+  ssh_keys: { ed25519_private: string; ed25519_public: string };
+  ssh_authorized_keys?: string[];
+  write_files: { path: string; permissions: string; content: string }[];
+  runcmd: string[][];
+}
+
+/** A comment above a top-level key, and a blank line before it, for whoever reads the user data. */
+const sectionComments: Partial<Record<keyof CloudConfig, string>> = {
+  ssh_pwauth: "SSH by key only.",
+  ssh_deletekeys:
+    "The host key the stack generated (and verifies). Only ed25519 keys are generated, and that\n" +
+    "one is given, so the VM has no other host key (the schema requires a non-empty list).",
+  ssh_authorized_keys: "Keys besides the stack's own (the instructor's).",
+  write_files: "",
+  runcmd: "One script, so that a failed step stops the rest and cloud-init reports the error.",
+};
+
+/** Files and keys stay readable as written: block literals, never folded or escaped. */
+const blockLiteralKeys = new Set(["content", "ed25519_private"]);
+/** Public key lines are opaque strings: always quoted, as they were before. */
+const quotedKeys = new Set(["ed25519_public", "ssh_authorized_keys"]);
+
+/**
+ * Serializes the config with `yaml`, which quotes whatever would change the document's shape. The
+ * YAML 1.1 schema decides the quoting because cloud-init reads with PyYAML (1.1): `0755` and `yes`
+ * must stay strings there. No line folding, so scripts and keys keep their lines.
+ */
+function renderCloudConfig(config: CloudConfig, header: string): string {
+  const doc = new Document(config, { version: "1.1" });
+  doc.commentBefore = header;
+  visit(doc, {
+    Pair(_key, pair) {
+      if (!isScalar(pair.key) || typeof pair.key.value !== "string") return;
+      const name = pair.key.value;
+      const comment = sectionComments[name as keyof CloudConfig];
+      const topLevel = isMap(doc.contents) ? doc.contents.items.indexOf(pair) : -1;
+      if (comment !== undefined && topLevel >= 0) {
+        // The document's own comment is already followed by a blank line.
+        pair.key.spaceBefore = topLevel > 0;
+        if (comment !== "") pair.key.commentBefore = comment.replace(/^/gm, " ");
+      }
+      if (blockLiteralKeys.has(name) && isScalar(pair.value)) {
+        pair.value.type = Scalar.BLOCK_LITERAL;
+      }
+      if (quotedKeys.has(name) && isNode(pair.value)) {
+        visit(pair.value, {
+          Scalar(_k, scalar) {
+            scalar.type = Scalar.QUOTE_DOUBLE;
+          },
+        });
+      }
+      // Short lists in cloud-init's usual flow style (`[ed25519]`, `- [command]`).
+      if (name === "ssh_genkeytypes" && isSeq(pair.value)) pair.value.flow = true;
+      if (name === "runcmd" && isSeq(pair.value)) {
+        for (const command of pair.value.items) if (isSeq(command)) command.flow = true;
+      }
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/**
+ * Text for a comment line. PyYAML ends a comment at CR, NEL, LS and PS as well as LF, and refuses
+ * control characters anywhere in the document: those are written as escapes, so a value can never
+ * end the comment and start a key.
+ */
+function commentText(value: string): string {
+  return value.replace(
+    unprintable,
+    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}}`,
+  );
 }
 
 /** Idempotent: inserts the rule at the top of DOCKER-USER unless it is already there. */

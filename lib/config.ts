@@ -6,12 +6,17 @@
 import { defaultFlavor, findFlavor, flavors, type Flavor } from "./flavors";
 import { parseTlsSettings, type TlsSettings } from "./tlsSettings";
 import { jetstreamHostname } from "./urls";
+import { cidrProblem, isWorldOpen } from "./rules/cidr";
+import { isDigestPinned } from "./rules/imageRef";
+import { dnsLabelProblem, isDnsLabel } from "./rules/names";
+import { InputError, shown } from "./rules/problems";
+import { sshPublicKeyProblem } from "./rules/sshKey";
+import { jupyterPort, type Target } from "./rules/stack";
+import { hiddenCharacter } from "./rules/text";
 import { version as packageVersion } from "../package.json";
 
 /** Config key (without the `jetstream-notebooks:` namespace) to the raw string Pulumi holds. */
 export type RawConfig = Record<string, string | undefined>;
-
-export type Target = "local" | "jetstream";
 
 /** Where the notebook image comes from: exactly one of these per stack. */
 export type ImageSource =
@@ -72,16 +77,6 @@ export interface JetstreamStackConfig extends CommonConfig {
 
 export type StackConfig = LocalStackConfig | JetstreamStackConfig;
 
-/** Every problem found in a stack's config, one per line in `message`. */
-export class ConfigError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`Invalid jetstream-notebooks config:\n${problems.map((p) => `  ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-    this.problems = problems;
-  }
-}
-
 /** The config keys this project reads, so a misspelt key is an error rather than silently unused. */
 export const configKeys = [
   "target",
@@ -123,63 +118,69 @@ export const configDefaults = {
   network: "auto_allocated_network",
   floatingIpPool: "public",
   notebookCidr: "0.0.0.0/0",
-  notebookPort: "8888",
+  notebookPort: String(jupyterPort),
 } as const;
 
-// A DNS label: lowercase letters, digits and inner hyphens, starting with a letter.
-const dnsLabel = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 // Workshop and student join into the VM's name, `<workshop>-<student>`, itself one DNS label.
 const maxInstanceName = 63;
-const digestRef = /^[a-z0-9]+([._/:-][a-z0-9]+)*@sha256:[0-9a-f]{64}$/;
 const stackName = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
 const dockerHubUser = /^[a-z0-9]{4,30}$/;
 const repository = /^[a-z0-9]+([._-][a-z0-9]+)*$/;
 const tag = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const sshPublicKey =
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
+// OpenStack keeps names (images, networks, pools) to 255 characters.
+const maxOpenStackName = 255;
 const firstNotebookPort = 1024;
 
 /**
  * Parses and validates a stack's raw config. Collects every problem before throwing one
- * {@link ConfigError}, so a student's config is fixed in one round.
+ * {@link InputError}, so a student's config is fixed in one round.
  */
 export function parseStackConfig(
   raw: RawConfig,
   ctx: { stackName: string; now: Date },
 ): StackConfig {
   const problems: string[] = [];
-  const bad = (key: string, text: string) => problems.push(`[${key}] ${text}`);
+  // A key whose value holds a hidden character is reported for that alone: what follows from it
+  // (not DNS-safe, not a CIDR) would only repeat the same mistake in other words.
+  const tainted = new Set<string>();
+  const bad = (key: string, text: string) => {
+    if (!tainted.has(key)) problems.push(`[${keyShown(key)}] ${text}`);
+  };
   const get = (key: string): string | undefined => {
     const v = raw[key];
     return v === undefined || v.trim() === "" ? undefined : v.trim();
   };
 
-  for (const key of Object.keys(raw)) {
+  for (const [key, value] of Object.entries(raw)) {
     if (!(configKeys as readonly string[]).includes(key)) {
       bad(key, `is not a jetstream-notebooks setting; known settings: ${configKeys.join(", ")}`);
+      tainted.add(key);
+      continue;
+    }
+    const hidden = value === undefined ? undefined : hiddenCharacter(value);
+    if (hidden !== undefined) {
+      bad(key, `contains ${hidden}: retype the value without it`);
+      tainted.add(key);
     }
   }
 
   const targetRaw = get("target") ?? configDefaults.target;
   let target: Target = "local";
   if (targetRaw === "local" || targetRaw === "jetstream") target = targetRaw;
-  else bad("target", `must be "local" or "jetstream", got ${JSON.stringify(targetRaw)}`);
+  else bad("target", `must be "local" or "jetstream", got ${shown(targetRaw)}`);
 
   const student = get("student") ?? ctx.stackName;
-  if (!dnsLabel.test(student)) {
+  const studentProblem = dnsLabelProblem(student);
+  if (studentProblem !== undefined) {
     bad(
       "student",
-      `must be DNS-safe (lowercase letters, digits and hyphens, starting with a letter), got ${JSON.stringify(student)}${get("student") === undefined ? " (the stack name); set it with `pulumi config set student <name>`" : ""}`,
+      `must be ${studentProblem}, got ${shown(student)}${get("student") === undefined ? " (the stack name); set it with `pulumi config set student <name>`" : ""}`,
     );
   }
   const workshop = get("workshop") ?? configDefaults.workshop;
-  if (!dnsLabel.test(workshop)) {
-    bad(
-      "workshop",
-      `must be DNS-safe (lowercase letters, digits and hyphens, starting with a letter), got ${JSON.stringify(workshop)}`,
-    );
-  }
-  if (dnsLabel.test(student) && dnsLabel.test(workshop)) {
+  const workshopIssue = workshopProblem(workshop);
+  if (workshopIssue !== undefined) problems.push(workshopIssue);
+  if (isDnsLabel(student) && isDnsLabel(workshop)) {
     const length = workshop.length + 1 + student.length;
     if (length > maxInstanceName) {
       bad(
@@ -192,17 +193,9 @@ export function parseStackConfig(
   const expiresRaw = get("expires");
   let expires: string | undefined;
   if (expiresRaw !== undefined) {
-    const day = parseDay(expiresRaw);
-    if (day === undefined) {
-      bad(
-        "expires",
-        `must be a date YYYY-MM-DD such as 2030-06-30, got ${JSON.stringify(expiresRaw)}`,
-      );
-    } else if (expiresRaw < ctx.now.toISOString().slice(0, 10)) {
-      bad("expires", `is in the past (${expiresRaw}): set the workshop's last day`);
-    } else {
-      expires = day;
-    }
+    const issue = expiresProblem(expiresRaw, ctx.now);
+    if (issue !== undefined) problems.push(issue);
+    else expires = expiresRaw;
   } else if (target === "jetstream") {
     bad("expires", "is required for target jetstream: the workshop's last day, YYYY-MM-DD");
   }
@@ -211,24 +204,20 @@ export function parseStackConfig(
 
   const flavorName = get("flavor") ?? configDefaults.flavor;
   const flavor = findFlavor(flavorName);
-  if (!flavor) {
-    bad(
-      "flavor",
-      `must be a Jetstream2 flavor (${[...flavors.keys()].join(", ")}), got ${JSON.stringify(flavorName)}`,
-    );
-  }
+  if (!flavor) problems.push(flavorProblem(flavorName));
 
   const portRaw = get("notebookPort") ?? configDefaults.notebookPort;
   const notebookPort = Number(portRaw);
   if (!/^\d+$/.test(portRaw) || notebookPort < firstNotebookPort || notebookPort > 65535) {
     bad(
       "notebookPort",
-      `must be a port number from ${firstNotebookPort} to 65535 (lower ports are kept for SSH and the HTTPS proxy), got ${JSON.stringify(portRaw)}`,
+      `must be a port number from ${firstNotebookPort} to 65535 (lower ports are kept for SSH and the HTTPS proxy), got ${shown(portRaw)}`,
     );
   }
 
   // vmImage, network, floatingIpPool and the CIDRs are only read for jetstream; a local stack
   // ignores them, so a student's settings may be kept while the instructor tries them locally.
+  const warnings: string[] = [];
   const sshCidrRaw = get("sshCidr");
   const notebookCidrRaw = get("notebookCidr") ?? configDefaults.notebookCidr;
   if (target === "jetstream") {
@@ -238,31 +227,44 @@ export function parseStackConfig(
         "is required for target jetstream: the address allowed to SSH to the VM, such as 203.0.113.7/32 (your own address)",
       );
     } else {
-      checkCidr(sshCidrRaw, "sshCidr", bad);
+      const issue = cidrProblem(sshCidrRaw);
+      if (issue !== undefined) bad("sshCidr", issue);
+      else if (isWorldOpen(sshCidrRaw)) {
+        warnings.push(
+          `[sshCidr] is ${sshCidrRaw}: every address on the internet may try to log in to every VM over SSH. ` +
+            "Keys alone stand between them and the VM; set your own address, such as 203.0.113.7/32, unless you must reach the VMs from anywhere.",
+        );
+      }
     }
-    checkCidr(notebookCidrRaw, "notebookCidr", bad);
+    const issue = cidrProblem(notebookCidrRaw);
+    if (issue !== undefined) bad("notebookCidr", issue);
+    for (const key of ["vmImage", "network", "floatingIpPool"] as const) {
+      const value = get(key);
+      if (value !== undefined && value.length > maxOpenStackName) {
+        bad(
+          key,
+          `must be an OpenStack name of at most ${maxOpenStackName} characters, got ${shown(value)}`,
+        );
+      }
+    }
   }
 
   const keyRaw = get("sshPublicKey");
-  if (keyRaw !== undefined && !sshPublicKey.test(keyRaw)) {
-    bad(
-      "sshPublicKey",
-      'must be one OpenSSH public key line such as "ssh-ed25519 AAAAC3... you@laptop" (the contents of ~/.ssh/id_ed25519.pub)',
-    );
-  }
+  const keyIssue = keyRaw === undefined ? undefined : sshPublicKeyProblem(keyRaw);
+  if (keyIssue !== undefined) bad("sshPublicKey", keyIssue);
   const allocation = get("allocation");
-  if (allocation !== undefined && !dnsLabel.test(allocation)) {
+  if (allocation !== undefined && !isDnsLabel(allocation)) {
     bad(
       "allocation",
-      `must be the allocation name in lowercase, such as "cis230000", got ${JSON.stringify(allocation)}`,
+      `must be the allocation name in lowercase, such as "cis230000", got ${shown(allocation)}`,
     );
   }
 
   const namesOk =
-    dnsLabel.test(student) &&
-    dnsLabel.test(workshop) &&
+    isDnsLabel(student) &&
+    isDnsLabel(workshop) &&
     instanceName(workshop, student).length <= maxInstanceName;
-  const allocationOk = allocation !== undefined && dnsLabel.test(allocation);
+  const allocationOk = allocation !== undefined && isDnsLabel(allocation);
   const hostname =
     namesOk && allocationOk ? jetstreamHostname(instanceName(workshop, student), allocation) : "";
   const tls = parseTlsSettings({
@@ -276,9 +278,18 @@ export function parseStackConfig(
     hostname: hostname || (allocation !== undefined ? "hostname.invalid" : undefined),
     hostnameKey: "allocation",
   });
-  problems.push(...tls.problems);
+  for (const p of tls.problems) {
+    if (![...tainted].some((k) => p.startsWith(`[${k}]`))) problems.push(p);
+  }
+  warnings.push(...tls.warnings);
 
-  if (problems.length > 0 || !flavor || !image || !tls.settings) throw new ConfigError(problems);
+  if (problems.length > 0 || !flavor || !image || !tls.settings) {
+    throw new InputError(
+      "jetstream-notebooks config",
+      problems,
+      "Invalid jetstream-notebooks config:",
+    );
+  }
 
   const common: CommonConfig = {
     student,
@@ -287,7 +298,7 @@ export function parseStackConfig(
     image,
     flavor,
     notebookPort,
-    warnings: tls.warnings,
+    warnings,
   };
   if (target === "local") return { target, ...common };
   return {
@@ -306,6 +317,41 @@ export function parseStackConfig(
   };
 }
 
+/** A key as a message names it: odd characters in a misspelt key are shown, not printed raw. */
+function keyShown(key: string): string {
+  return /^[A-Za-z0-9_.-]{1,60}$/.test(key) ? key : shown(key);
+}
+
+/**
+ * The problem with a workshop name, naming the key, or undefined. The workshop settings use it too,
+ * so the name a workshop is planned with is the name its stacks accept.
+ */
+export function workshopProblem(workshop: string): string | undefined {
+  const issue = dnsLabelProblem(workshop);
+  return issue === undefined ? undefined : `[workshop] must be ${issue}, got ${shown(workshop)}`;
+}
+
+/**
+ * The problem with an expiry day, naming the key, or undefined.
+ * @param expires The value as given, such as 2030-06-30.
+ * @param now When given, a day before it is refused too (a stack is not created already expired;
+ * the workshop command reads its settings after the workshop to tear it down, and passes none).
+ */
+export function expiresProblem(expires: string, now?: Date): string | undefined {
+  if (parseDay(expires) === undefined) {
+    return `[expires] must be a date YYYY-MM-DD such as 2030-06-30, got ${shown(expires)}`;
+  }
+  if (now !== undefined && expires < now.toISOString().slice(0, 10)) {
+    return `[expires] is in the past (${expires}): set the workshop's last day`;
+  }
+  return undefined;
+}
+
+/** The problem with a flavor name that is not a known flavor, naming the key. */
+export function flavorProblem(name: string): string {
+  return `[flavor] must be a Jetstream2 flavor (${[...flavors.keys()].join(", ")}), got ${shown(name)}`;
+}
+
 /** Every physical name (VM, key pair, container, volume) derives from this one DNS label. */
 export function instanceName(workshop: string, student: string): string {
   return `${workshop}-${student}`;
@@ -322,7 +368,7 @@ function parseImageSource(
   let build: boolean | undefined;
   if (buildRaw === "true" || buildRaw === "false") build = buildRaw === "true";
   else if (buildRaw !== undefined) {
-    bad("buildImage", `must be true or false, got ${JSON.stringify(buildRaw)}`);
+    bad("buildImage", `must be true or false, got ${shown(buildRaw)}`);
     return undefined;
   }
 
@@ -343,10 +389,10 @@ function parseImageSource(
   }
 
   if (ref !== undefined) {
-    if (!digestRef.test(ref)) {
+    if (!isDigestPinned(ref)) {
       bad(
         "image",
-        `must be pinned by digest, such as docker.io/instructor/jupyter-notebook@sha256:<64 hex digits> (the instructor stack's imageRef output), got ${JSON.stringify(ref)}`,
+        `must be pinned by digest, such as docker.io/instructor/jupyter-notebook@sha256:<64 hex digits> (the instructor stack's imageRef output), got ${shown(ref)}`,
       );
       return undefined;
     }
@@ -356,7 +402,7 @@ function parseImageSource(
     if (!stackName.test(stack)) {
       bad(
         "imageStack",
-        `must be a stack name such as "instructor" or "org/jetstream-notebooks/instructor", got ${JSON.stringify(stack)}`,
+        `must be a stack name such as "instructor" or "org/jetstream-notebooks/instructor", got ${shown(stack)}`,
       );
       return undefined;
     }
@@ -377,7 +423,7 @@ function parseImageSource(
   if (!repository.test(repositoryName)) {
     bad(
       "imageRepository",
-      `must be a lowercase repository name such as "jupyter-notebook", got ${JSON.stringify(repositoryName)}`,
+      `must be a lowercase repository name such as "jupyter-notebook", got ${shown(repositoryName)}`,
     );
     ok = false;
   }
@@ -388,7 +434,7 @@ function parseImageSource(
     );
     ok = false;
   } else if (!tag.test(tagName)) {
-    bad("imageTag", `must be a Docker tag such as "0.1.0", got ${JSON.stringify(tagName)}`);
+    bad("imageTag", `must be a Docker tag such as "0.1.0", got ${shown(tagName)}`);
     ok = false;
   }
   if (target === "local") {
@@ -405,7 +451,7 @@ function parseImageSource(
   } else if (!dockerHubUser.test(user)) {
     bad(
       "dockerHubUser",
-      `must be a Docker Hub user name (4 to 30 lowercase letters and digits), got ${JSON.stringify(user)}`,
+      `must be a Docker Hub user name (4 to 30 lowercase letters and digits), got ${shown(user)}`,
     );
     ok = false;
   }
@@ -426,23 +472,4 @@ function parseDay(text: string): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return undefined;
   const d = new Date(`${text}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text ? text : undefined;
-}
-
-/** Checks an IPv4 CIDR such as 203.0.113.7/32 with no host bits set. */
-function checkCidr(text: string, key: string, bad: (key: string, text: string) => void): void {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
-  const octets = m ? m.slice(1, 5).map(Number) : [];
-  const prefix = m ? Number(m[5]) : -1;
-  if (!m || octets.some((o) => o > 255) || prefix > 32) {
-    const hint = /^[\d.]+$/.test(text) ? ` (for one address write ${text}/32)` : "";
-    bad(key, `must be an IPv4 CIDR such as 203.0.113.7/32, got ${JSON.stringify(text)}${hint}`);
-    return;
-  }
-  const address = octets.reduce((a, o) => a * 256 + o, 0);
-  const size = 2 ** (32 - prefix);
-  const network = address - (address % size);
-  if (network !== address) {
-    const n = [24, 16, 8, 0].map((s) => Math.floor(network / 2 ** s) % 256).join(".");
-    bad(key, `has host bits set (${text}): write the network, ${n}/${prefix}, or the address/32`);
-  }
 }

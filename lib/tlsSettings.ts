@@ -4,7 +4,10 @@
  * problem (each naming its key and the fix) for the config module to report together with its own,
  * and the warnings to print when the settings are accepted but deserve attention.
  */
-import { isDnsName } from "./caddyfile";
+import { isDigestPinned, parseImageRef } from "./rules/imageRef";
+import { isDnsName, isEmail } from "./rules/names";
+import { shown } from "./rules/problems";
+import type { Target } from "./rules/stack";
 
 /** `letsencrypt`: a browser-trusted certificate. `self-signed`: Caddy's own CA. `off`: plain HTTP. */
 export type TlsMode = "letsencrypt" | "self-signed" | "off";
@@ -21,7 +24,7 @@ export const letsEncryptStagingCa = "https://acme-staging-v02.api.letsencrypt.or
 
 export interface TlsSettingsInput {
   /** The stack's target: the local target never has a proxy. */
-  target: "local" | "jetstream";
+  target: Target;
   /** The raw config values; undefined when the key is not set. */
   tls?: string;
   acmeEmail?: string;
@@ -42,16 +45,22 @@ export interface TlsSettings {
   acmeEmail?: string;
   /** Set only in `letsencrypt` mode. */
   acmeCa?: string;
-  /** Image reference for the proxy: a version tag or a digest-pinned reference. */
-  proxyImage: string;
-  /** True when `proxyImage` already names a digest; otherwise it is resolved at deploy time. */
-  proxyImagePinned: boolean;
   /**
-   * True when the certificate is expected to verify against the public roots browsers trust (Let's
-   * Encrypt production, Caddy's default CAs). False for self-signed, staging or another CA: readiness
-   * then checks that the certificate names the host and is in date, not who issued it.
+   * Image reference for the proxy: a version tag (resolved to its digest at deploy time) or a
+   * digest-pinned reference ({@link isDigestPinned}).
    */
-  publiclyTrusted: boolean;
+  proxyImage: string;
+}
+
+/**
+ * True when the certificate is expected to verify against the public roots browsers trust (Let's
+ * Encrypt production, Caddy's default CAs). False for self-signed, staging or another CA: readiness
+ * then checks that the certificate names the host and is in date, not who issued it.
+ * @param mode The proxy's mode.
+ * @param acmeCa The ACME directory, or undefined for Caddy's defaults.
+ */
+export function isPubliclyTrusted(mode: TlsMode, acmeCa: string | undefined): boolean {
+  return mode === "letsencrypt" && (acmeCa === undefined || acmeCa === letsEncryptProductionCa);
 }
 
 export interface TlsSettingsResult {
@@ -62,11 +71,6 @@ export interface TlsSettingsResult {
   /** Messages to show on every `pulumi up` (via pulumi.log.warn), loud ones first. */
   warnings: string[];
 }
-
-const emailPattern = /^[^\s@{}"]+@[^\s@{}"]+\.[^\s@{}"]+$/;
-// repository[:tag][@sha256:<64 hex>], repository being [registry[:port]/]path in lower case.
-const imagePattern =
-  /^(?<repo>(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
 
 function blank(value: string | undefined): boolean {
   return value === undefined || value.trim() === "";
@@ -86,9 +90,7 @@ export function parseTlsSettings(input: TlsSettingsInput): TlsSettingsResult {
   } else if ((tlsModes as readonly string[]).includes(rawMode)) {
     mode = rawMode as TlsMode;
   } else {
-    problems.push(
-      `[tls] must be one of letsencrypt, self-signed, off, got ${JSON.stringify(input.tls)}`,
-    );
+    problems.push(`[tls] must be one of letsencrypt, self-signed, off, got ${shown(input.tls)}`);
     mode = "letsencrypt";
   }
   if (input.target === "local" && mode !== "off") {
@@ -109,7 +111,7 @@ export function parseTlsSettings(input: TlsSettingsInput): TlsSettingsResult {
       );
     } else if (!isDnsName(input.hostname!)) {
       problems.push(
-        `[${hostnameKey}] gives the hostname ${JSON.stringify(input.hostname)}, which is not a ` +
+        `[${hostnameKey}] gives the hostname ${shown(input.hostname)}, which is not a ` +
           `lower-case DNS name a certificate can be issued for: check the instance and allocation names`,
       );
     }
@@ -119,9 +121,9 @@ export function parseTlsSettings(input: TlsSettingsInput): TlsSettingsResult {
   let acmeEmail: string | undefined;
   if (!blank(input.acmeEmail)) {
     const value = input.acmeEmail!.trim();
-    if (!emailPattern.test(value)) {
+    if (!isEmail(value)) {
       problems.push(
-        `[acmeEmail] must be an email address such as instructor@example.edu, got ${JSON.stringify(input.acmeEmail)}`,
+        `[acmeEmail] must be an email address such as instructor@example.edu, got ${shown(input.acmeEmail)}`,
       );
     } else if (mode === "letsencrypt") {
       acmeEmail = value;
@@ -142,10 +144,11 @@ export function parseTlsSettings(input: TlsSettingsInput): TlsSettingsResult {
     } catch {
       url = undefined;
     }
-    if (!url || url.protocol !== "https:" || /[\s{}"]/.test(value)) {
+    // Caddy's quote characters and braces would end the directive early or open a block.
+    if (!url || url.protocol !== "https:" || /[\s{}"`]/.test(value)) {
       problems.push(
         `[acmeCa] must be the https:// URL of an ACME directory, such as Let's Encrypt's staging ` +
-          `${letsEncryptStagingCa}, got ${JSON.stringify(input.acmeCa)}`,
+          `${letsEncryptStagingCa}, got ${shown(input.acmeCa)}`,
       );
     } else if (mode === "letsencrypt") {
       acmeCa = value;
@@ -158,19 +161,18 @@ export function parseTlsSettings(input: TlsSettingsInput): TlsSettingsResult {
 
   // proxyImage
   const proxyImage = blank(input.proxyImage) ? defaultProxyImage : input.proxyImage!.trim();
-  const image = imagePattern.exec(proxyImage);
+  const image = parseImageRef(proxyImage);
   if (!image) {
     problems.push(
       `[proxyImage] must be an image reference such as ${defaultProxyImage} or ` +
-        `caddy@sha256:<64 hex digits>, got ${JSON.stringify(input.proxyImage)}`,
+        `caddy@sha256:<64 hex digits>, got ${shown(input.proxyImage)}`,
     );
-  } else if (!image.groups?.digest && (!image.groups?.tag || image.groups.tag === "latest")) {
+  } else if (!isDigestPinned(proxyImage) && (!image.tag || image.tag === "latest")) {
     problems.push(
       `[proxyImage] must name a version (${defaultProxyImage}) or a digest (caddy@sha256:...), ` +
-        `not a moving tag: got ${JSON.stringify(proxyImage)}`,
+        `not a moving tag: got ${shown(proxyImage)}`,
     );
   }
-  const proxyImagePinned = Boolean(image?.groups?.digest);
 
   // Warnings for accepted settings, loud ones first.
   if (mode === "off" && input.target === "jetstream") {
@@ -221,9 +223,6 @@ export function parseTlsSettings(input: TlsSettingsInput): TlsSettingsResult {
       ...(acmeEmail !== undefined ? { acmeEmail } : {}),
       ...(acmeCa !== undefined ? { acmeCa } : {}),
       proxyImage,
-      proxyImagePinned,
-      publiclyTrusted:
-        mode === "letsencrypt" && (acmeCa === undefined || acmeCa === letsEncryptProductionCa),
     },
     problems,
     warnings,

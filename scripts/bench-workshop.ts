@@ -16,7 +16,7 @@ import type { RetryPolicy } from "../workshop/retry";
 import { backoffDelay, defaultRetryPolicy } from "../workshop/retry";
 import type { Student } from "../workshop/roster";
 import { parseSettings } from "../workshop/settings";
-import { SimulatedBackend } from "../workshop/simulated-driver";
+import { SimulatedBackend } from "../test/support/simulated-driver";
 import { formatTable } from "../workshop/table";
 
 const students = 40;

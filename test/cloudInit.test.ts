@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parse } from "yaml";
 import {
   metadataAddress,
   metadataBlockScriptPath,
@@ -41,64 +42,107 @@ function tmpFile(name: string, content: string): string {
   return file;
 }
 
+/** The user data as cloud-init reads it: YAML 1.1, as PyYAML resolves scalars (`0755`, `yes`). */
+function parseUserData(text: string): Record<string, unknown> {
+  return parse(text, { version: "1.1" }) as Record<string, unknown>;
+}
+
+/**
+ * The document the first renderer (hand-indented lines) produced for `args`, parsed: recorded once
+ * from it, so any renderer must give cloud-init exactly the same keys, files, commands and keys.
+ */
+const recordedDocument = JSON.parse(
+  fs.readFileSync(path.join(__dirname, "fixtures", "cloudInit.user-data.json"), "utf8"),
+) as Record<string, unknown>;
+
 describe("renderUserData", () => {
   const text = renderUserData(args);
 
+  test("parses to the recorded document, key for key", () => {
+    expect(parseUserData(text)).toEqual(recordedDocument);
+  });
+
+  const doc = parseUserData(text);
+  const files = doc.write_files as { path: string; permissions: string; content: string }[];
+  const file = (p: string): string => {
+    const found = files.filter((f) => f.path === p);
+    expect(found).toHaveLength(1);
+    return found[0].content;
+  };
+
   test("is cloud-config that allows SSH keys only and installs the stack's host key", () => {
-    const lines = text.split("\n");
-    expect(lines[0]).toBe("#cloud-config");
-    expect(lines).toContain("ssh_pwauth: false");
-    expect(lines).toContain("disable_root: true");
-    expect(lines).toContain("ssh_deletekeys: true");
-    expect(lines).toContain("ssh_genkeytypes: [ed25519]");
-    expect(text).toContain(
-      `ssh_keys:\n  ed25519_private: |\n    -----BEGIN OPENSSH PRIVATE KEY-----\n    ${hostKey.privateKeyOpenssh.split("\n")[1]}\n    -----END OPENSSH PRIVATE KEY-----\n  ed25519_public: ${JSON.stringify(hostKey.publicKeyOpenssh.trim())}\n`,
-    );
-    expect(text).toContain(
-      'ssh_authorized_keys:\n  - "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample instructor@laptop"\n',
-    );
+    expect(text.split("\n")[0]).toBe("#cloud-config");
+    expect(doc).toMatchObject({
+      ssh_pwauth: false,
+      disable_root: true,
+      ssh_deletekeys: true,
+      ssh_genkeytypes: ["ed25519"],
+    });
+    expect(doc.ssh_keys).toEqual({
+      ed25519_private: hostKey.privateKeyOpenssh,
+      ed25519_public: hostKey.publicKeyOpenssh.trim(),
+    });
+    expect(doc.ssh_authorized_keys).toEqual([
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample instructor@laptop",
+    ]);
+  });
+
+  test("writes exactly its three files, scripts executable and the unit not", () => {
+    expect(files.map((f) => [f.path, f.permissions])).toEqual([
+      [metadataBlockScriptPath, "0755"],
+      [`/etc/systemd/system/${metadataBlockUnit}`, "0644"],
+      [setupScriptPath, "0755"],
+    ]);
+    for (const f of files) expect(f.content.endsWith("\n")).toBe(true);
   });
 
   test("runs one setup script that ends by writing the marker, after pulling by digest", () => {
-    expect(text).toContain(`runcmd:\n  - [${setupScriptPath}]\n`);
-    const setup = text.slice(
-      text.indexOf(`  - path: ${setupScriptPath}`),
-      text.indexOf("# One script, so that"),
-    );
-    expect(setup).toContain("      set -euo pipefail\n");
-    expect(setup).toContain(`      image='${imageRef}'\n`);
-    expect(setup).toContain('        docker pull -q "$image" && break\n');
-    expect(setup).toContain("DPkg::Lock::Timeout=120 install -y -q docker.io");
-    expect(setup).toContain("      usermod -aG docker ubuntu\n");
-    expect(setup).toContain(`      systemctl enable --now ${metadataBlockUnit}\n`);
+    expect(doc.runcmd).toEqual([[setupScriptPath]]);
+    const setup = file(setupScriptPath).split("\n");
+    expect(setup[0]).toBe("#!/bin/bash");
+    expect(setup).toContain("set -euo pipefail");
+    expect(setup).toContain(`image='${imageRef}'`);
+    expect(setup).toContain(`marker='${readyMarker}'`);
+    expect(setup).toContain('  docker pull -q "$image" && break');
+    expect(setup.join("\n")).toContain("DPkg::Lock::Timeout=120 install -y -q docker.io");
+    expect(setup).toContain("usermod -aG docker ubuntu");
+    expect(setup).toContain(`systemctl enable --now ${metadataBlockUnit}`);
     // The marker is the last thing the script does.
-    expect(setup.trimEnd().split("\n").slice(-2)).toEqual([
-      '      mkdir -p "$(dirname "$marker")"',
-      '      printf \'%s\\n\' "$image" >"$marker"',
+    expect(setup.slice(-3)).toEqual([
+      'mkdir -p "$(dirname "$marker")"',
+      'printf \'%s\\n\' "$image" >"$marker"',
+      "",
     ]);
-    expect(setup).toContain(`      marker='${readyMarker}'\n`);
   });
 
   test("blocks containers from the metadata service, again whenever docker starts", () => {
-    expect(text).toContain(`  - path: ${metadataBlockScriptPath}\n`);
-    expect(text).toContain(`      rule="-d ${metadataAddress}/32 -j REJECT"\n`);
-    expect(text).toContain(
-      "      iptables -C DOCKER-USER $rule 2>/dev/null || iptables -I DOCKER-USER 1 $rule\n",
+    const script = file(metadataBlockScriptPath).split("\n");
+    expect(script).toContain(`rule="-d ${metadataAddress}/32 -j REJECT"`);
+    expect(script).toContain(
+      "iptables -C DOCKER-USER $rule 2>/dev/null || iptables -I DOCKER-USER 1 $rule",
     );
-    const unit = text.slice(text.indexOf(`/etc/systemd/system/${metadataBlockUnit}`));
+    const unit = file(`/etc/systemd/system/${metadataBlockUnit}`).split("\n");
     for (const line of [
       "PartOf=docker.service",
       "After=docker.service",
       "WantedBy=docker.service",
+      `ExecStart=${metadataBlockScriptPath}`,
     ]) {
-      expect(unit).toContain(`      ${line}\n`);
+      expect(unit).toContain(line);
     }
   });
 
-  test("leaves out ssh_authorized_keys without extra keys", () => {
-    expect(renderUserData({ ...args, extraAuthorizedKeys: [] })).not.toContain(
-      "ssh_authorized_keys",
+  test("a login user other than ubuntu joins the docker group", () => {
+    const other = parseUserData(renderUserData({ ...args, loginUser: "rocky" }));
+    const setup = (other.write_files as { path: string; content: string }[]).find(
+      (f) => f.path === setupScriptPath,
     );
+    expect(setup?.content.split("\n")).toContain("usermod -aG docker rocky");
+  });
+
+  test("leaves out ssh_authorized_keys without extra keys", () => {
+    const without = parseUserData(renderUserData({ ...args, extraAuthorizedKeys: [] }));
+    expect(Object.keys(without)).not.toContain("ssh_authorized_keys");
   });
 
   test.each([
@@ -116,6 +160,90 @@ describe("renderUserData", () => {
     ],
   ])("refuses %s", (_what, change, message) => {
     expect(() => renderUserData({ ...args, ...change })).toThrow(message);
+  });
+});
+
+/**
+ * Strings that change a YAML document's shape when pasted into it: line breaks (PyYAML, YAML 1.1,
+ * also ends a line at CR, NEL, LS and PS), `: ` and `#`, quotes and indicators, and characters
+ * PyYAML refuses to read at all (C0/C1 controls, DEL, a BOM, a non-character).
+ */
+const hostileStrings = [
+  "x\nruncmd: [reboot]",
+  "x\r\nruncmd: [reboot]",
+  "x\rruncmd: [reboot]",
+  "x\u0085runcmd: [reboot]",
+  "x\u2028runcmd: [reboot]",
+  "x\u2029runcmd: [reboot]",
+  "a: b",
+  "a # b",
+  "#c",
+  "- x",
+  "'\"|>&*!%@`{[",
+  "x\u0000y\u0007z\u001b[31m",
+  "x\u007fy\u0080z\u009f",
+  "\ufeffx\uffffy",
+  "x\u202ey",
+];
+
+/** What the renderer refuses in a key line rather than write it (PyYAML breaks or refuses them). */
+const unprintable = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\uFFFE\uFFFF]/u;
+
+/** A test title that shows every character, escaped where it is not printable ASCII. */
+function visible(value: string): string {
+  return JSON.stringify(value).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** Renders `args` with one hostile string in one field; the document cloud-init reads must not change. */
+function hostileCases(): { field: string; value: string; text: string; expected: unknown }[] {
+  const cases: { field: string; value: string; text: string; expected: unknown }[] = [];
+  for (const value of hostileStrings) {
+    for (const field of ["workshop", "student", "expires"] as const) {
+      cases.push({
+        field,
+        value,
+        text: renderUserData({ ...args, [field]: value }),
+        expected: recordedDocument,
+      });
+    }
+    // A key's comment arrives exactly as given, or the key is refused (test below).
+    if (!unprintable.test(value)) {
+      const key = `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample ${value}`;
+      cases.push({
+        field: "extraAuthorizedKeys",
+        value,
+        text: renderUserData({ ...args, extraAuthorizedKeys: [key] }),
+        expected: { ...recordedDocument, ssh_authorized_keys: [key] },
+      });
+    }
+  }
+  return cases;
+}
+
+describe("hostile values in the user data", () => {
+  test.each(hostileCases().map((c) => [c.field, visible(c.value), c]))(
+    "%s = %s leaves the document as it was",
+    (_field, _value, c) => {
+      expect(c.text.split("\n")[0]).toBe("#cloud-config");
+      expect(parseUserData(c.text)).toEqual(c.expected);
+    },
+  );
+
+  test.each(hostileStrings.filter((v) => unprintable.test(v)).map((v) => [visible(v), v]))(
+    "a key whose comment holds %s is refused",
+    (_shown, value) => {
+      expect(() =>
+        renderUserData({ ...args, extraAuthorizedKeys: [`ssh-ed25519 AAAAC3Nza x ${value}`] }),
+      ).toThrow(/not an OpenSSH public key line/);
+    },
+  );
+
+  test("the comment shows a hostile value escaped, on its own line", () => {
+    const lines = renderUserData({ ...args, workshop: "a\nb\u0085c", student: "#d" }).split("\n");
+    expect(lines[1]).toBe("# jetstream-notebooks: a\\u{000a}b\\u{0085}c/#d, expires 2030-03-05.");
   });
 });
 
@@ -149,6 +277,29 @@ describeWithTool(
       const file = tmpFile("user-data.yaml", `${renderUserData(args)}ssh_pwauth: [1, 2]\n`);
       const r = await exec("cloud-init", ["schema", "--config-file", file]);
       expect(r.code).not.toBe(0);
+    });
+
+    test("PyYAML reads every hostile rendering as the same document", async () => {
+      const cases = hostileCases();
+      const file = tmpFile("cases.json", JSON.stringify(cases.map((c) => c.text)));
+      const r = await exec(
+        "python3",
+        [
+          "-c",
+          "import json,sys,yaml\n" +
+            "out=[]\n" +
+            "for t in json.load(open(sys.argv[1])):\n" +
+            "  try: out.append(yaml.safe_load(t))\n" +
+            "  except yaml.YAMLError as e: out.append({'error': str(e)})\n" +
+            "print(json.dumps(out))",
+          file,
+        ],
+        { check: true },
+      );
+      const parsed = JSON.parse(r.stdout) as unknown[];
+      expect(parsed.map((doc, i) => ({ ...cases[i], text: undefined, doc }))).toEqual(
+        cases.map((c) => ({ ...c, text: undefined, doc: c.expected })),
+      );
     });
 
     test("parses to the intended structure", async () => {

@@ -84,7 +84,22 @@ describe("writeSshIdentity", () => {
     expect(writeSshIdentity({ ...args, privateKey: "KEY-B" }, base).keyFile).not.toBe(
       files.keyFile,
     );
-    expect(sshOptions(files)).toContain(`UserKnownHostsFile=${files.knownHostsFile}`);
+  });
+
+  test("sshOptions: this key only, this known_hosts only, strict host checking, never a prompt", () => {
+    const opts = sshOptions({ keyFile: "/k/id_ed25519", knownHostsFile: "/k/known_hosts" });
+    // ssh reads `-i FILE` and `-o Key=Value` pairs; these are the ones the connection's safety needs.
+    const pairs = opts.flatMap((o, i) => (i % 2 === 0 ? [[o, opts[i + 1]]] : []));
+    expect(pairs).toContainEqual(["-i", "/k/id_ed25519"]);
+    const o = Object.fromEntries(
+      pairs.filter(([flag]) => flag === "-o").map(([, kv]) => kv.split("=") as [string, string]),
+    );
+    expect(o).toMatchObject({
+      IdentitiesOnly: "yes",
+      UserKnownHostsFile: "/k/known_hosts",
+      StrictHostKeyChecking: "yes",
+      BatchMode: "yes",
+    });
   });
 
   test("refuses a shared folder others can write to (a planted folder in /tmp)", () => {

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { ConfigError, configKeys, parseStackConfig, type RawConfig } from "../lib/config";
+import { configKeys, parseStackConfig, type RawConfig } from "../lib/config";
+import { InputError } from "../lib/rules/problems";
 import { version } from "../package.json";
 
 const ctx = { stackName: "alice", now: new Date("2030-03-01T12:00:00Z") };
@@ -19,7 +20,7 @@ function problems(raw: RawConfig, stackName = ctx.stackName): string[] {
   try {
     parseStackConfig(raw, { ...ctx, stackName });
   } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
+    if (e instanceof InputError) return e.problems;
     throw e;
   }
   throw new Error("config was accepted");
@@ -60,8 +61,6 @@ describe("parseStackConfig accepts", () => {
       tls: {
         mode: "letsencrypt",
         proxyImage: "caddy:2.11.4",
-        proxyImagePinned: false,
-        publiclyTrusted: true,
       },
       hostname: "workshop-bob-2.cis230000.projects.jetstream-cloud.org",
       warnings: [expect.stringMatching(/^\[acmeEmail\] is not set/) as unknown],
@@ -373,8 +372,8 @@ describe("parseStackConfig rejects", () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(ConfigError);
-    const { problems: found, message } = error as ConfigError;
+    expect(error).toBeInstanceOf(InputError);
+    const { problems: found, message } = error as InputError;
     expect(found.map((p) => p.slice(0, p.indexOf("]") + 1))).toEqual([
       "[student]",
       "[expires]",

@@ -18,6 +18,7 @@ import {
   testImageTag,
   uniqueName,
   waitForHealthy,
+  imageBuildTimeoutMs,
 } from "./support/docker";
 import { jupyterApi, waitForHttp } from "./support/jupyter";
 import { exportStudent, verifyArchive, type ExportManifest } from "../workshop/export";
@@ -97,7 +98,7 @@ describeWithDocker("export and probe against a real notebook", () => {
     ]);
     uploaded.set("work/week1/analysis.ipynb", Buffer.from(`${saved}\n`));
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-export-"));
-  });
+  }, imageBuildTimeoutMs);
 
   afterAll(async () => {
     await removeContainer(container);

@@ -24,6 +24,8 @@ import {
   uniqueName,
   waitFor,
   waitForHealthy,
+  imageBuildTimeoutMs,
+  testWithTool,
 } from "./support/docker";
 import {
   httpGet,
@@ -77,7 +79,7 @@ describeWithDocker("notebook image", () => {
     container = started.name;
     base = started.url;
     await waitForHttp(`${base}/api`);
-  });
+  }, imageBuildTimeoutMs);
 
   afterAll(async () => {
     for (const name of containers) await removeContainer(name);
@@ -234,16 +236,19 @@ describeWithDocker("notebook image", () => {
     }
   });
 
-  // CI provisions chromium, so there a missing browser fails the test instead of skipping it.
-  const withBrowser = findChromium() !== undefined || process.env.CI === "true" ? test : test.skip;
-  withBrowser("JupyterLab's app really boots in a headless browser", async () => {
-    const dom = await headlessChromium(
-      ["--virtual-time-budget=20000", "--dump-dom", `${base}/lab?token=${token}`],
-      90_000,
-    );
-    expect(dom).toContain("jp-LabShell");
-    expect(dom).toContain("jp-Launcher");
-  });
+  testWithTool(
+    "JupyterLab's app really boots in a headless browser",
+    "chromium (apt-get install chromium)",
+    findChromium() !== undefined,
+    async () => {
+      const dom = await headlessChromium(
+        ["--virtual-time-budget=20000", "--dump-dom", `${base}/lab?token=${token}`],
+        90_000,
+      );
+      expect(dom).toContain("jp-LabShell");
+      expect(dom).toContain("jp-Launcher");
+    },
+  );
 
   test("docker stop ends the container in under 10 s, cleanly", async () => {
     const started = Date.now();
@@ -400,46 +405,51 @@ describeWithDocker("notebook image", () => {
       if (storage) fs.rmSync(storage, { recursive: true, force: true });
     });
 
-    test("push to a real registry and pull back by digest gives the same image id", async () => {
-      const port = await freePort();
-      storage = fs.mkdtempSync(path.join(os.tmpdir(), "jn-img-registry-"));
-      const config = path.join(storage, "config.yml");
-      fs.writeFileSync(
-        config,
-        [
-          "version: 0.1",
-          "log:",
-          "  level: warn",
-          "storage:",
-          "  filesystem:",
-          `    rootdirectory: ${path.join(storage, "data")}`,
-          "http:",
-          `  addr: 127.0.0.1:${port}`,
-          "",
-        ].join("\n"),
-      );
-      registry = spawn("/usr/bin/docker-registry", ["serve", config], { stdio: "ignore" });
-      await waitForHttp(`http://127.0.0.1:${port}/v2/`);
+    test(
+      "push to a real registry and pull back by digest gives the same image id",
+      async () => {
+        const port = await freePort();
+        storage = fs.mkdtempSync(path.join(os.tmpdir(), "jn-img-registry-"));
+        const config = path.join(storage, "config.yml");
+        fs.writeFileSync(
+          config,
+          [
+            "version: 0.1",
+            "log:",
+            "  level: warn",
+            "storage:",
+            "  filesystem:",
+            `    rootdirectory: ${path.join(storage, "data")}`,
+            "http:",
+            `  addr: 127.0.0.1:${port}`,
+            "",
+          ].join("\n"),
+        );
+        registry = spawn("/usr/bin/docker-registry", ["serve", config], { stdio: "ignore" });
+        await waitForHttp(`http://127.0.0.1:${port}/v2/`);
 
-      const repo = `127.0.0.1:${port}/${uniqueName("jn-img")}`;
-      const tag = `${repo}:test`;
-      await docker(["tag", testImageTag, tag]);
-      let pushed = "";
-      try {
-        pushed = await docker(["push", tag], { timeoutMs: 10 * 60 * 1000 });
-      } finally {
-        await exec("docker", ["rmi", tag]);
-      }
-      const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed)?.[1];
-      expect(digest).toBeDefined();
+        const repo = `127.0.0.1:${port}/${uniqueName("jn-img")}`;
+        const tag = `${repo}:test`;
+        await docker(["tag", testImageTag, tag]);
+        let pushed = "";
+        try {
+          pushed = await docker(["push", tag], { timeoutMs: 10 * 60 * 1000 });
+        } finally {
+          await exec("docker", ["rmi", tag]);
+        }
+        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed)?.[1];
+        expect(digest).toBeDefined();
 
-      const byDigest = `${repo}@${digest}`;
-      await docker(["pull", byDigest], { timeoutMs: 10 * 60 * 1000 });
-      try {
-        expect(await docker(["image", "inspect", "--format", "{{.Id}}", byDigest])).toBe(image);
-      } finally {
-        await exec("docker", ["rmi", byDigest]);
-      }
-    });
+        const byDigest = `${repo}@${digest}`;
+        await docker(["pull", byDigest], { timeoutMs: 10 * 60 * 1000 });
+        try {
+          expect(await docker(["image", "inspect", "--format", "{{.Id}}", byDigest])).toBe(image);
+        } finally {
+          await exec("docker", ["rmi", byDigest]);
+        }
+        // A push and a pull of up to 10 minutes each.
+      },
+      20 * 60_000,
+    );
   });
 });

@@ -14,7 +14,7 @@ import {
   type ContainerSpec,
   type NetworkSpec,
   type VolumeSpec,
-} from "../lib/dockerRun";
+} from "./support/dockerRun";
 import { only, promiseOf, runMocked } from "./mocks";
 import {
   describeWithDocker,
@@ -26,6 +26,7 @@ import {
   removeNetwork,
   removeVolume,
   waitForHealthy,
+  imageBuildTimeoutMs,
 } from "./support/docker";
 import { httpGet, jupyterApi, runInKernel, waitForHttp } from "./support/jupyter";
 
@@ -248,7 +249,7 @@ describeWithDocker("the local program's container spec on the real engine", () =
     network = only(run.resources, "docker:index/network:Network").inputs as unknown as NetworkSpec;
     notebookUrl = await promiseOf(run.result.notebookUrl);
     expect(container.image).toBe(imageId);
-  });
+  }, imageBuildTimeoutMs);
 
   afterAll(async () => {
     if (container) await removeContainer(container.name);

@@ -117,8 +117,12 @@ function computedOutputs(
     }
     case "docker:index/remoteImage:RemoteImage":
       return { imageId: `sha256:${fakeDigest(String(inputs.name))}`, repoDigest: inputs.name };
-    case "docker:index/volume:Volume":
-      return { mountpoint: `/var/lib/docker/volumes/${String(inputs.name)}/_data` };
+    case "docker:index/volume:Volume": {
+      // Without a name the provider auto-names the volume, as Pulumi does: `<name>-<7 hex>`.
+      const volume =
+        typeof inputs.name === "string" ? inputs.name : `${name}-${fakeDigest(name).slice(0, 7)}`;
+      return { name: volume, mountpoint: `/var/lib/docker/volumes/${volume}/_data` };
+    }
     case "docker:index/container:Container":
       return { exitCode: undefined, networkDatas: [] };
     case "command:remote:Command":

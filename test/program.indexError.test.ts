@@ -1,34 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
+import { runMocked } from "./mocks";
 
 test("index.ts stops before declaring anything, with every config problem and no stack trace", async () => {
-  const declared: string[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        declared.push(`${args.type}::${args.name}`);
-        return { id: args.name, state: args.inputs as Record<string, unknown> };
-      },
-      call(args) {
-        throw new Error(`Mock not implemented: ${args.token}`);
-      },
+  const run = await runMocked(
+    async () => {
+      pulumi.runtime.setAllConfig({
+        "jetstream-notebooks:target": "jetstream",
+        "jetstream-notebooks:student": "Alice",
+        "jetstream-notebooks:buildImage": "false",
+        "jetstream-notebooks:sshCidr": "203.0.113.7",
+        "jetstream-notebooks:flavour": "m3.small",
+      });
+      try {
+        await import("../index");
+      } catch (e) {
+        return e;
+      }
+      return undefined;
     },
-    "jetstream-notebooks",
-    "alice",
-    false,
+    { stack: "alice" },
   );
-  pulumi.runtime.setAllConfig({
-    "jetstream-notebooks:target": "jetstream",
-    "jetstream-notebooks:student": "Alice",
-    "jetstream-notebooks:buildImage": "false",
-    "jetstream-notebooks:sshCidr": "203.0.113.7",
-    "jetstream-notebooks:flavour": "m3.small",
-  });
-  let error: unknown;
-  try {
-    await import("../index");
-  } catch (e) {
-    error = e;
-  }
+  const declared = run.resources.map((r) => `${r.type}::${r.name}`);
+  const error = run.result;
   expect(declared).toEqual([]);
   // RunError: Pulumi prints its message alone, without the program's stack trace.
   expect(error).toBeInstanceOf(pulumi.RunError);

@@ -9,6 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { NotebookStackOutputs } from "../program";
 import type { RawConfig } from "../lib/config";
 import type { ReadinessDeps } from "../lib/httpsReadiness";
+import { sshOptions } from "../lib/sshIdentity";
 import {
   fakeDigest,
   fakeKeyPair,
@@ -292,27 +293,11 @@ describe("a jetstream student stack with tls off (plain HTTP on notebookPort)", 
     // A provider's inputs reach the engine as strings (JSON for lists and booleans).
     expect(provider.disableDockerDaemonCheck).toBe("true");
     const opts = JSON.parse(String(provider.sshOpts)) as string[];
-    const opt = (name: string) => opts[opts.indexOf(name) + 1];
-    const keyFile = opt("-i");
+    const keyFile = opts[opts.indexOf("-i") + 1];
     const knownHosts = opts.find((o) => o.startsWith("UserKnownHostsFile="))!.split("=")[1];
-    expect(opts).toEqual([
-      "-i",
-      keyFile,
-      "-o",
-      "IdentitiesOnly=yes",
-      "-o",
-      `UserKnownHostsFile=${knownHosts}`,
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      "HostKeyAlgorithms=ssh-ed25519",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "ConnectTimeout=30",
-      "-o",
-      "ServerAliveInterval=30",
-    ]);
+    // The options are exactly the ones sshOptions gives for the files written (its own test says
+    // what they are and why).
+    expect(opts).toEqual(sshOptions({ keyFile, knownHostsFile: knownHosts }));
     expect(keyFile.startsWith(tmp)).toBe(true);
     expect(fs.readFileSync(keyFile, "utf8")).toBe(fakeKeyPair("hpc-alice-login").privateKeyOpenssh);
     expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);

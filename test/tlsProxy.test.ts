@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
-import { dockerCreateArgs, type ContainerSpec } from "../lib/dockerRun";
+import { dockerCreateArgs, type ContainerSpec } from "./support/dockerRun";
 import { nodeReadinessDeps, waitForDns, waitForHttps } from "../lib/httpsReadiness";
 import { caddyImage } from "./support/caddy";
 import {
@@ -25,10 +25,13 @@ import {
   uniqueName,
   waitFor,
   waitForHealthy,
+  imageBuildTimeoutMs,
 } from "./support/docker";
 import WebSocket from "ws";
 import { jupyterApi, request, runInKernel, startKernel, waitForHttp } from "./support/jupyter";
-import { mockDigest, recordTlsProxy, type RecordedResource } from "./support/tlsProxyHarness";
+import { registryDigest, type Recorded } from "./mocks";
+import { answeringNetwork } from "./support/answeringNetwork";
+import { recordTlsProxy } from "./support/tlsProxyHarness";
 
 const hostname = "notebook.test";
 const token = randomBytes(24).toString("hex");
@@ -48,7 +51,7 @@ interface RunningProxy {
  * input goes to the translator as recorded, which refuses any it does not translate.
  */
 function localSpec(
-  recorded: RecordedResource,
+  recorded: Recorded,
   local: { name: string; image: string; ports: Map<number, number> },
 ): ContainerSpec {
   const spec = recorded.inputs as unknown as ContainerSpec;
@@ -70,7 +73,7 @@ function localSpec(
 }
 
 async function startProxy(
-  spec: RecordedResource,
+  spec: Recorded,
   image: string,
   ports: Map<number, number>,
 ): Promise<RunningProxy> {
@@ -136,7 +139,7 @@ function wsHandshake(
 }
 
 describeWithDocker("TLS proxy in front of the real notebook", () => {
-  let container: RecordedResource;
+  let container: Recorded;
   let proxy: RunningProxy;
   let ca: string;
   let httpsPort: number;
@@ -147,13 +150,15 @@ describeWithDocker("TLS proxy in front of the real notebook", () => {
   beforeAll(async () => {
     const recording = await recordTlsProxy(
       { network, upstreamHost: "notebook", hostname, mode: "self-signed" },
-      { preview: true },
+      // Not a preview, so the container's image is the pulled digest; the readiness waits are
+      // answered here (this test's own checks below ask the real proxy).
+      { preview: false, readinessDeps: answeringNetwork("127.0.0.1") },
     );
-    const found = recording.resources.filter((r) => r.type === "docker:index/container:Container");
+    const found = recording.ofType("docker:index/container:Container");
     expect(found).toHaveLength(1);
     container = found[0]!;
     // The digest the mocked registry gave; the engine here runs the same tag from a local image.
-    expect(container.inputs.image).toBe(`caddy@${mockDigest}`);
+    expect(container.inputs.image).toBe(`caddy@${registryDigest("caddy:2.11.4")}`);
 
     const [notebookId, caddy] = await Promise.all([notebookImage(), caddyImage()]);
     caddySource = `${caddy.tag} (${caddy.source})`;
@@ -197,7 +202,7 @@ describeWithDocker("TLS proxy in front of the real notebook", () => {
       60_000,
     );
     await waitForHealthy(notebook, 180_000);
-  });
+  }, imageBuildTimeoutMs);
 
   afterAll(async () => {
     for (const name of [...proxyNames, notebook]) await removeContainer(name);

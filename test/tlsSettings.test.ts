@@ -1,5 +1,6 @@
 import {
   defaultProxyImage,
+  isPubliclyTrusted,
   letsEncryptProductionCa,
   letsEncryptStagingCa,
   parseTlsSettings,
@@ -17,8 +18,6 @@ describe("parseTlsSettings: accepted settings", () => {
     expect(r.settings).toEqual({
       mode: "letsencrypt",
       proxyImage: defaultProxyImage,
-      proxyImagePinned: false,
-      publiclyTrusted: true,
     });
     expect(r.warnings).toEqual([
       "[acmeEmail] is not set: the proxy asks Let's Encrypt only. With an email address it falls back to ZeroSSL when Let's Encrypt refuses, for instance once the weekly limit that all of jetstream-cloud.org shares has run out (see docs/https.md).",
@@ -30,8 +29,6 @@ describe("parseTlsSettings: accepted settings", () => {
       settings: {
         mode: "off",
         proxyImage: defaultProxyImage,
-        proxyImagePinned: false,
-        publiclyTrusted: false,
       },
       problems: [],
       warnings: [],
@@ -50,8 +47,6 @@ describe("parseTlsSettings: accepted settings", () => {
       acmeEmail: "instructor@example.edu",
       acmeCa: letsEncryptStagingCa,
       proxyImage: defaultProxyImage,
-      proxyImagePinned: false,
-      publiclyTrusted: false,
     });
     expect(r.warnings).toEqual([
       "[acmeCa] is Let's Encrypt's staging CA: good for rehearsals (its limits are far higher), but browsers do not trust its certificates. Remove acmeCa before the workshop (pulumi config rm acmeCa).",
@@ -64,14 +59,14 @@ describe("parseTlsSettings: accepted settings", () => {
       acmeEmail: "i@example.edu",
       acmeCa: letsEncryptProductionCa,
     });
-    expect(r.settings?.publiclyTrusted).toBe(true);
+    expect(isPubliclyTrusted(r.settings!.mode, r.settings!.acmeCa)).toBe(true);
     expect(r.warnings).toEqual([]);
   });
 
   test("another ACME CA is used alone, with a reminder", () => {
     const r = parseTlsSettings({ ...jetstream, acmeCa: "https://acme.example.edu/directory" });
     expect(r.settings?.acmeCa).toBe("https://acme.example.edu/directory");
-    expect(r.settings?.publiclyTrusted).toBe(false);
+    expect(isPubliclyTrusted(r.settings!.mode, r.settings!.acmeCa)).toBe(false);
     expect(r.warnings).toEqual([
       "[acmeCa] is https://acme.example.edu/directory: the proxy uses only that CA. Make sure browsers trust its certificates.",
     ]);
@@ -85,7 +80,6 @@ describe("parseTlsSettings: accepted settings", () => {
     });
     expect(r.settings).toMatchObject({
       proxyImage: `caddy:2.11.4@${digest}`,
-      proxyImagePinned: true,
     });
     expect(
       parseTlsSettings({
@@ -105,8 +99,6 @@ describe("parseTlsSettings: accepted settings", () => {
     expect(r.settings).toEqual({
       mode: "self-signed",
       proxyImage: defaultProxyImage,
-      proxyImagePinned: false,
-      publiclyTrusted: false,
     });
     expect(r.warnings).toEqual([
       "[acmeEmail] is ignored: it is only used when tls is letsencrypt (tls is self-signed).",

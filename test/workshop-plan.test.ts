@@ -1,16 +1,10 @@
 /**
- * Settings validation, the per-student check through the stack's own parseStackConfig, the plan's
- * quota and SU report, and the CLI's exit codes for bad input (run as a real process).
+ * Settings validation, the per-student check through the stack's own parseStackConfig, and the
+ * plan's quota and SU report. The command's exit codes are in workshopCli.test.ts.
  */
-import { execFile } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { promisify } from "node:util";
 import { plan, validateStudents } from "../workshop/plan";
 import type { QuotaSource } from "../workshop/quota";
 import { parseSettings, SettingsError, type WorkshopSettings } from "../workshop/settings";
-import { repoRoot } from "./support/docker";
 
 const base = {
   workshop: "intro",
@@ -158,66 +152,5 @@ describe("plan", () => {
       ),
     ]);
     expect(report.su).toEqual({ hours: 36, suPerHour: 2, students: 3, su: 216 });
-  });
-});
-
-describe("the workshop command", () => {
-  const run = promisify(execFile);
-  let dir = "";
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-cli-"));
-    fs.writeFileSync(
-      path.join(dir, "workshop.yaml"),
-      Object.entries(base)
-        .map(([k, v]) => `${k}: "${v}"`)
-        .join("\n"),
-    );
-    fs.writeFileSync(path.join(dir, "bad.csv"), "id\nada\nAda\n");
-    fs.writeFileSync(path.join(dir, "roster.csv"), "id\nada\nbob\n");
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const r = await run(
-        path.join(repoRoot, "node_modules", ".bin", "tsx"),
-        [path.join(repoRoot, "workshop", "cli.ts"), ...args],
-        {
-          cwd: dir,
-          env: { ...process.env, OS_AUTH_URL: "", PULUMI_BACKEND_URL: `file://${dir}/state` },
-        },
-      );
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (e) {
-      const err = e as { code: number; stdout: string; stderr: string };
-      return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-    }
-  }
-
-  test("a bad roster exits 2 and names the line", async () => {
-    const r = await cli(["up", "--roster", "bad.csv"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('line 3: id "Ada" is not DNS-safe');
-    expect(r.stderr).toContain("nothing was created");
-  });
-
-  test("plan without OpenStack credentials exits 2 and says what to set", async () => {
-    const r = await cli(["plan"]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toContain("quota: OS_AUTH_URL, OS_APPLICATION_CREDENTIAL_ID");
-  });
-
-  test("plan --skip-quota of a good roster exits 0 with the SU estimate", async () => {
-    const r = await cli(["plan", "--skip-quota"]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(
-      /SU estimate: 2 SU\/hour x 2 students x \d+ hours until the end of 2030-06-30 = \d+ SUs/,
-    );
-  });
-
-  test("an unknown command exits 2 with the usage", async () => {
-    const r = await cli(["launch"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('unknown command "launch"');
   });
 });

@@ -12,7 +12,7 @@ import { PlainReporter } from "../workshop/progress";
 import type { RetryPolicy } from "../workshop/retry";
 import type { Student } from "../workshop/roster";
 import { parseSettings, type WorkshopSettings } from "../workshop/settings";
-import { SimulatedBackend, type SimOptions } from "../workshop/simulated-driver";
+import { SimulatedBackend, type SimOptions } from "./support/simulated-driver";
 
 const settings: WorkshopSettings = parseSettings(
   {

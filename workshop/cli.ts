@@ -1,80 +1,399 @@
 /**
  * `npm run workshop -- <command>`: run a whole workshop from a roster. See docs/workshop.md.
  *
- * Exit codes: 0 everything done; 1 some students failed or were kept (the rest are done; run the
- * command again); 2 bad input or not enough quota, nothing created; 130 interrupted.
+ * The commands are a table (name -> summary, options, help text, run); `run` takes its streams,
+ * environment and driver as arguments, so the tests call it in-process, and only the self-start at
+ * the bottom touches the real process (argv, signals, exit).
  */
 import * as path from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { AutomationDriver } from "./automation";
 import type { StackDriver } from "./driver";
 import { writeHandouts, type HandoutEntry } from "./handouts";
 import { Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
 import { plan } from "./plan";
-import { makeReporter } from "./progress";
+import { makeReporter, PlainReporter, type Reporter } from "./progress";
 import { OpenStackQuotaSource, QuotaSourceError, type QuotaSource } from "./quota";
 import { readRoster, RosterError, type Student } from "./roster";
 import { readSettings, SettingsError, stackName, type WorkshopSettings } from "./settings";
 import { formatTable } from "./table";
 
-const usage = `usage: npm run workshop -- <command> [options]
-
-commands:
-  plan     validate roster and settings, check the allocation's quota, estimate SUs
-  up       create or update every student's stack, probe each notebook, write handouts
-  status   stack state, notebook health and expiry per student
-  export   download every student's work/ into --out (default: the settings' exportDir)
-  down     export, then destroy and remove each stack (resumable: run it again to finish)
-  reap     down for this workshop's stacks whose expiry day has passed
-
-options:
-  --settings FILE     workshop settings (default workshop.yaml)
-  --roster FILE       roster CSV (default: the settings' roster, else roster.csv)
-  --concurrency N     students at a time (default: the settings' concurrency, 8)
-  --out DIR           export folder (export, down, reap)
-  --force             down/reap: destroy students whose export failed
-  --force-update      up: run pulumi up even for students whose config did not change
-  --skip-quota        plan/up: do not ask OpenStack for the quota
-  --all-workshops     reap: every workshop's expired stacks in the backend, not only this one's`;
-
 export const exitCodes = { ok: 0, someFailed: 1, badInput: 2, interrupted: 130 } as const;
 
-class UsageError extends Error {}
+/** Where the output goes; `isTTY` picks the live table over timestamped lines. */
+export type Output = NodeJS.WritableStream & { isTTY?: boolean };
 
-function secretsFromEnv(): Record<string, string> {
-  return process.env.DOCKER_HUB_TOKEN ? { dockerHubToken: process.env.DOCKER_HUB_TOKEN } : {};
+export interface RunOptions {
+  stdout: Output;
+  stderr: Output;
+  /** Read for the OpenStack credentials, DOCKER_HUB_TOKEN and npm's variables. */
+  env: NodeJS.ProcessEnv;
+  /** Makes the driver once the settings are read; the Automation API by default. */
+  driverFactory?: (settings: WorkshopSettings) => StackDriver;
+  /** Where plan asks for quota; OpenStack with the OS_* variables of `env` by default. */
+  quotaSourceFactory?: (env: NodeJS.ProcessEnv) => QuotaSource;
+  /** Answers the confirmation before down/reap destroy; only asked when `isTTY` is set. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Relative paths in options are resolved against it; process.cwd() by default. */
+  cwd?: string;
+  /** The clock for plan's estimate and reap's expiry; the real one by default. */
+  now?: () => Date;
+  /** Once aborted, no new student starts (the first Ctrl-C). */
+  signal?: AbortSignal;
 }
 
-function print(line = ""): void {
-  process.stdout.write(`${line}\n`);
+/** Bad flags or arguments: the message, then where the help is; exit code 2. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+    this.name = "UsageError";
+  }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      settings: { type: "string", default: "workshop.yaml" },
-      roster: { type: "string" },
-      concurrency: { type: "string" },
-      out: { type: "string" },
-      force: { type: "boolean", default: false },
-      "force-update": { type: "boolean", default: false },
-      "skip-quota": { type: "boolean", default: false },
-      "all-workshops": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  const command = positionals[0];
-  if (values.help || !command) {
-    print(usage);
-    return values.help ? exitCodes.ok : exitCodes.badInput;
-  }
-  if (!["plan", "up", "status", "export", "down", "reap"].includes(command)) {
-    throw new UsageError(`unknown command "${command}"`);
-  }
+const optionSpecs = {
+  settings: { type: "string", arg: "FILE", text: "workshop settings (default workshop.yaml)" },
+  roster: {
+    type: "string",
+    arg: "FILE",
+    text: "roster CSV (default: the settings' roster, else roster.csv)",
+  },
+  student: {
+    type: "string",
+    multiple: true,
+    arg: "ID",
+    text: "only this student (repeat it for several); an id not on the roster is an error",
+  },
+  concurrency: {
+    type: "string",
+    arg: "N",
+    text: "students at a time, 1 to 64 (default: the settings' concurrency, 8)",
+  },
+  out: { type: "string", arg: "DIR", text: "export folder (default: the settings' exportDir)" },
+  force: { type: "boolean", text: "destroy students whose export failed (the journal says so)" },
+  "force-update": {
+    type: "boolean",
+    text: "run pulumi up even for students whose config did not change",
+  },
+  "skip-quota": { type: "boolean", text: "do not ask OpenStack for the quota" },
+  "all-workshops": {
+    type: "boolean",
+    text: "every workshop's expired stacks in the backend, not only this one's",
+  },
+  yes: { type: "boolean", text: "destroy without asking (for cron and CI)" },
+  help: { type: "boolean", short: "h", text: "this command's help" },
+} as const;
 
-  const settings = readSettings(path.resolve(values.settings));
+type OptionName = keyof typeof optionSpecs;
+type Values = {
+  settings?: string;
+  roster?: string;
+  student?: string[];
+  concurrency?: string;
+  out?: string;
+  force?: boolean;
+  "force-update"?: boolean;
+  "skip-quota"?: boolean;
+  "all-workshops"?: boolean;
+  yes?: boolean;
+  help?: boolean;
+};
+
+/** Every command takes these. */
+const commonOptions: readonly OptionName[] = ["settings", "roster", "student", "help"];
+
+interface Command {
+  summary: string;
+  /** Options beyond the common ones. */
+  options: readonly OptionName[];
+  /** What the command needs, writes and returns, and where the docs explain it. */
+  usage: string;
+  run: (ctx: Context) => Promise<number>;
+}
+
+const backendNeeds =
+  "the state backend: PULUMI_BACKEND_URL or the settings' backend.url, with PULUMI_CONFIG_PASSPHRASE(_FILE) for a passphrase backend or PULUMI_ACCESS_TOKEN for Pulumi Cloud; the pulumi CLI on PATH";
+const cloudNeeds =
+  "on target jetstream, the OpenStack application credential: OS_AUTH_URL, OS_APPLICATION_CREDENTIAL_ID, OS_APPLICATION_CREDENTIAL_SECRET (Horizon's openrc file, sourced)";
+const exitsUsual =
+  "0 every student done; 1 some students failed or were kept (the others are done: run it again); 2 bad input, nothing created; 130 interrupted (run it again to finish)";
+
+const commands: Record<string, Command> = {
+  plan: {
+    summary: "validate roster and settings, check the allocation's quota, estimate SUs",
+    options: ["skip-quota"],
+    usage: `needs:      the settings and the roster; ${cloudNeeds}, for the quota (or --skip-quota); the backend, to count students who already have a stack (optional)
+writes:     nothing
+exit codes: 0 ready to go; 2 bad input or not enough quota
+docs:       docs/workshop.md, "2. plan: check before anything is created"`,
+    run: async (ctx) => ((await runPlan(ctx, ctx.students())) ? exitCodes.ok : exitCodes.badInput),
+  },
+  up: {
+    summary: "create or update every student's stack, probe each notebook, write handouts",
+    options: ["concurrency", "force-update", "skip-quota"],
+    usage: `needs:      the settings and the roster; ${backendNeeds}; ${cloudNeeds}; DOCKER_HUB_TOKEN only for a private image
+writes:     the students' stacks; <handoutsDir>/handouts.html and handouts.csv (they hold tokens: mode 0600), or with --student <handoutsDir>/selected/, so the whole class's handouts stay; each student's Pulumi output in <handoutsDir>/logs/
+exit codes: ${exitsUsual}
+docs:       docs/workshop.md, "3. up: bring everyone up"`,
+    run: runUp,
+  },
+  status: {
+    summary: "stack state, notebook health and expiry per student",
+    options: ["concurrency"],
+    usage: `needs:      the settings and the roster; ${backendNeeds}
+writes:     nothing
+exit codes: 0 every student's stack exists and its notebook answers; 1 some do not; 2 bad input
+docs:       docs/workshop.md, "4. During the workshop"`,
+    run: runStatus,
+  },
+  export: {
+    summary: "download every student's work/ into --out (default: the settings' exportDir)",
+    options: ["concurrency", "out"],
+    usage: `needs:      the settings and the roster; ${backendNeeds} (the notebook URLs are stack outputs)
+writes:     <out>/<student>.tar.gz and <out>/<student>.manifest.json per student
+exit codes: ${exitsUsual}
+docs:       docs/workshop.md, "4. During the workshop"`,
+    run: runExport,
+  },
+  down: {
+    summary: "export, then destroy and remove each stack (resumable: run it again to finish)",
+    options: ["concurrency", "out", "force", "yes"],
+    usage: `needs:      the settings and the roster; ${backendNeeds}; ${cloudNeeds}
+asks:       on a terminal, lists the stacks it will destroy and waits for "yes"; elsewhere it needs --yes
+writes:     <out>/<student>.tar.gz and .manifest.json, <out>/down-journal.json; destroys and removes the stacks
+exit codes: ${exitsUsual}; 2 also when not confirmed (nothing destroyed)
+docs:       docs/workshop.md, "5. Teardown"`,
+    run: runDown,
+  },
+  reap: {
+    summary: "down for this workshop's stacks whose expiry day has passed",
+    options: ["concurrency", "out", "force", "yes", "all-workshops"],
+    usage: `needs:      the settings (the roster is not read: each stack's own config says when it expires); ${backendNeeds}; ${cloudNeeds}
+asks:       on a terminal, lists the expired stacks and waits for "yes"; elsewhere (cron) it needs --yes
+writes:     as down: the exports, <out>/down-journal.json; destroys and removes the expired stacks
+exit codes: ${exitsUsual}; 2 also when not confirmed (nothing destroyed)
+docs:       docs/workshop.md, "5. Teardown"`,
+    run: runReap,
+  },
+};
+
+const invocation = "npm run workshop --";
+
+function synopsis(name: string): string {
+  const c = commands[name];
+  const opts = [...commonOptions, ...c.options]
+    .filter((o) => o !== "help")
+    .map((o) => {
+      const spec = optionSpecs[o];
+      const arg = "arg" in spec ? ` ${spec.arg}` : "";
+      return `[--${o}${arg}]${"multiple" in spec ? "..." : ""}`;
+    });
+  return `usage: ${invocation} ${name} ${opts.join(" ")}`;
+}
+
+function commandHelp(name: string): string {
+  const c = commands[name];
+  const width = Math.max(...[...commonOptions, ...c.options].map((o) => optionLabel(o).length));
+  const options = [...c.options, ...commonOptions].map(
+    (o) => `  ${optionLabel(o).padEnd(width)}  ${optionSpecs[o].text}`,
+  );
+  return `${synopsis(name)}\n\n${c.summary}\n\noptions:\n${options.join("\n")}\n\n${c.usage}`;
+}
+
+function optionLabel(o: OptionName): string {
+  const spec = optionSpecs[o];
+  return `--${o}${"arg" in spec ? ` ${spec.arg}` : ""}`;
+}
+
+function generalHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length), "help".length);
+  return `usage: ${invocation} <command> [options]
+
+commands:
+${Object.entries(commands)
+  .map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`)
+  .join("\n")}
+  ${"help".padEnd(width)}  this text; \`help <command>\` for what a command needs, writes and returns
+
+every command takes --settings FILE, --roster FILE and --student ID (repeatable); see its help.
+exit codes: 0 done; 1 some students failed or were kept (run again); 2 bad input, nothing created;
+130 interrupted. docs/workshop.md explains each command.`;
+}
+
+/** What a command's run sees: its parsed options and lazily built settings, roster and driver. */
+interface Context {
+  name: string;
+  values: Values;
+  io: RunOptions;
+  now: () => Date;
+  settings: WorkshopSettings;
+  print: (line?: string) => void;
+  driver: () => StackDriver;
+  /** The roster, or the --student subset of it. */
+  students: () => Student[];
+  /** The whole roster (up needs every row: on target local a student's port follows its row). */
+  roster: () => Student[];
+  concurrency: number;
+  outDir: string;
+  reporter: (ids: readonly string[]) => Reporter;
+  orchestrator: (ids: readonly string[]) => Orchestrator;
+  /** Exit code for a run that stopped with `failed` students not done. */
+  finish: (failed: number) => number;
+}
+
+function secretsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return env.DOCKER_HUB_TOKEN ? { dockerHubToken: env.DOCKER_HUB_TOKEN } : {};
+}
+
+/** The closest of `candidates` to `word` by edit distance, if it is close enough to be a typo. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let diagonal = row[0];
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const above = row[j];
+        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+        diagonal = above;
+      }
+    }
+    return row[b.length];
+  };
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = distance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+/**
+ * `npm run workshop down --student ada` (no `--`) keeps `--student` as npm's own config (it sets
+ * npm_config_student=true) and runs `cli.ts down ada`; `--force` and `--yes` vanish the same way.
+ * The options npm kept are named, so the command can refuse instead of running without them.
+ */
+function optionsNpmKept(env: NodeJS.ProcessEnv): string[] {
+  if (!env.npm_lifecycle_event) return [];
+  return (Object.keys(optionSpecs) as OptionName[]).filter(
+    // npm sets some of its own configs (npm_config_yes) to "" when not given.
+    (o) => o !== "help" && Boolean(env[`npm_config_${o.replace(/-/g, "_")}`]),
+  );
+}
+
+const npmHint = `options go after \`--\`, or npm keeps them for itself: ${invocation} <command> --student ID`;
+
+function parse(argv: string[]): { values: Values; positionals: string[] } {
+  const options = Object.fromEntries(
+    Object.entries(optionSpecs).map(([k, spec]) => [
+      k,
+      {
+        type: spec.type,
+        ...("multiple" in spec ? { multiple: true } : {}),
+        ...("short" in spec ? { short: spec.short } : {}),
+      },
+    ]),
+  ) as Record<OptionName, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
+  try {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options });
+    return { values: values as Values, positionals };
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      throw new UsageError((e as Error).message);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Runs one command line (without `node cli.ts`) and resolves to its exit code. Nothing here exits
+ * the process or installs signal handlers; the self-start below does.
+ */
+export async function run(argv: string[], io: RunOptions): Promise<number> {
+  const err = (text: string) => io.stderr.write(`${text}\n`);
+  let command: string | undefined;
+  try {
+    const { values, positionals } = parse(argv);
+    command = positionals[0];
+    if (command === "help") {
+      const topic = positionals[1];
+      if (topic !== undefined && !(topic in commands)) {
+        throw new UsageError(`no command "${topic}" to explain`);
+      }
+      io.stdout.write(`${topic ? commandHelp(topic) : generalHelp()}\n`);
+      return exitCodes.ok;
+    }
+    if (command === undefined) {
+      io.stdout.write(`${generalHelp()}\n`);
+      return values.help ? exitCodes.ok : exitCodes.badInput;
+    }
+    if (!(command in commands)) {
+      const near = closest(command, Object.keys(commands));
+      throw new UsageError(`unknown command "${command}"${near ? `; did you mean ${near}?` : ""}`);
+    }
+    if (values.help) {
+      io.stdout.write(`${commandHelp(command)}\n`);
+      return exitCodes.ok;
+    }
+    checkArguments(command, values, positionals.slice(1), io.env);
+    return await commands[command].run(makeContext(command, values, io));
+  } catch (e) {
+    if (e instanceof RosterError || e instanceof SettingsError) {
+      err(`${e.message}\nnothing was created`);
+      return exitCodes.badInput;
+    }
+    if (e instanceof UsageError) {
+      const topic = e.command ?? (command && command in commands ? command : undefined);
+      err(
+        `${e.message}\n\n${topic ? synopsis(topic) : generalHelp()}\n(${invocation} help${topic ? ` ${topic}` : ""} explains it)`,
+      );
+      return exitCodes.badInput;
+    }
+    err(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    return exitCodes.someFailed;
+  }
+}
+
+/** Refuses what the command would otherwise ignore: stray words, options it does not use. */
+function checkArguments(
+  command: string,
+  values: Values,
+  extra: readonly string[],
+  env: NodeJS.ProcessEnv,
+): void {
+  const kept = optionsNpmKept(env);
+  if (kept.length > 0) {
+    throw new UsageError(
+      `npm took ${kept.map((o) => `--${o}`).join(", ")} for itself (npm_config_${kept[0].replace(/-/g, "_")} is set), so the command would run without it; nothing was done. ${npmHint}`,
+      command,
+    );
+  }
+  if (extra.length > 0) {
+    const [word] = extra;
+    const asStudent = /^[a-z][a-z0-9-]*$/.test(word);
+    throw new UsageError(
+      `unexpected argument "${word}"${asStudent ? `: did you mean --student ${word}?` : ""} (${command} takes no words after it, only options; ${npmHint})`,
+      command,
+    );
+  }
+  const allowed = new Set<string>([...commonOptions, ...commands[command].options]);
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined || allowed.has(k)) continue;
+    const users = Object.keys(commands).filter((n) =>
+      commands[n].options.includes(k as OptionName),
+    );
+    throw new UsageError(`--${k} does not apply to ${command} (only to ${users.join(", ")})`);
+  }
+}
+
+function makeContext(name: string, values: Values, io: RunOptions): Context {
+  const cwd = io.cwd ?? process.cwd();
+  const now = io.now ?? (() => new Date());
+  const settings = readSettings(path.resolve(cwd, values.settings ?? "workshop.yaml"));
   const concurrency =
     values.concurrency === undefined ? settings.concurrency : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
@@ -82,163 +401,86 @@ async function main(argv: string[]): Promise<number> {
       `--concurrency must be a whole number from 1 to 64, got ${values.concurrency}`,
     );
   }
-  const rosterFile = (): string => path.resolve(values.roster ?? settings.roster ?? "roster.csv");
-  const students = (): Student[] => readRoster(rosterFile());
-  const outDir = path.resolve(values.out ?? settings.exportDir);
-  const driver: StackDriver = new AutomationDriver({
-    // The program is the repository's own: workshop/ sits next to Pulumi.yaml.
-    workDir: path.resolve(__dirname, ".."),
-    backendUrl: settings.backend.url,
-    secretsProvider: settings.backend.secretsProvider,
-  });
-
-  // First Ctrl-C: start no new student, let those in flight finish (a killed `pulumi up` leaves
-  // pending operations behind). Second Ctrl-C: leave now; the next run picks up from the state.
-  const abort = new AbortController();
-  process.on("SIGINT", () => {
-    if (abort.signal.aborted) process.exit(exitCodes.interrupted);
-    abort.abort();
-    process.stderr.write(
-      "\ninterrupted: finishing the students in flight (Ctrl-C again to leave now)\n",
-    );
-  });
-
-  const orchestrator = (ids: string[]) =>
-    new Orchestrator({
-      driver,
-      reporter: makeReporter(process.stdout, ids),
-      signal: abort.signal,
-      secrets: secretsFromEnv(),
-      logDir: path.join(settings.handoutsDir, "logs"),
-    });
-  const finish = (failed: number): number =>
-    abort.signal.aborted ? exitCodes.interrupted : failed > 0 ? exitCodes.someFailed : exitCodes.ok;
-
-  switch (command) {
-    case "plan":
-    case "up": {
-      const roster = students();
-      const ok = await runPlan(settings, roster, driver, values["skip-quota"]);
-      if (!ok) return exitCodes.badInput;
-      if (command === "plan") return exitCodes.ok;
-      const orch = orchestrator(roster.map((s) => s.id));
-      const results = await orch.up(settings, roster, {
-        concurrency,
-        forceUpdate: values["force-update"],
-      });
-      const byId = new Map(results.map((r) => [r.student.id, r]));
-      const entries: HandoutEntry[] = roster.map((s) => {
-        const r = byId.get(s.id);
-        return {
-          id: s.id,
-          name: s.name,
-          email: s.email,
-          status: r?.status ?? "not started",
-          url: r && r.status !== "failed" ? r.url : undefined,
-          hostname: r?.hostname,
-          detail: r?.detail ?? "interrupted before it started",
-        };
-      });
-      const files = await writeHandouts(
-        settings.handoutsDir,
-        { workshop: settings.workshop, expires: settings.expires, generatedAt: new Date() },
-        entries,
-      );
-      const failed = entries.filter((e) => !e.url);
-      print();
-      print(`${entries.length - failed.length} of ${entries.length} notebooks ready`);
-      for (const f of failed) print(`  ${f.id}: ${f.status}: ${f.detail}`);
-      print(`handouts (they hold tokens; mode 0600): ${files.html}, ${files.csv}`);
-      return finish(failed.length);
-    }
-    case "status": {
-      const roster = students();
-      const rows = await new Orchestrator({
-        driver,
-        reporter: { update: () => {}, note: () => {}, close: () => {} },
-      }).status(settings, roster, concurrency);
-      print(
-        formatTable([
-          ["student", "stack", "exists", "last update", "result", "notebook", "expires"],
-          ...rows.map((r) => [
-            r.student,
-            r.stack,
-            r.exists ? "yes" : "no",
-            r.lastUpdate ?? "-",
-            r.lastResult ?? "-",
-            r.health,
-            r.expires ?? settings.expires,
-          ]),
-        ]),
-      );
-      return rows.every((r) => r.exists && r.health === "healthy")
-        ? exitCodes.ok
-        : exitCodes.someFailed;
-    }
-    case "export": {
-      const roster = students();
-      const targets = roster.map((s) => ({ student: s.id, stack: stackName(settings, s.id) }));
-      const results = await orchestrator(roster.map((s) => s.id)).export(settings, targets, {
-        outDir,
-        concurrency,
-      });
-      print();
-      print(`${results.filter((r) => r.ok).length} of ${targets.length} exported to ${outDir}`);
-      for (const r of results.filter((x) => !x.ok)) print(`  ${r.student}: ${r.detail}`);
-      return finish(results.filter((r) => !r.ok).length + (targets.length - results.length));
-    }
-    case "down":
-    case "reap": {
-      let targets: DownTarget[];
-      if (command === "down") {
-        targets = students().map((s) => ({ student: s.id, stack: stackName(settings, s.id) }));
-      } else {
-        const found = await new Orchestrator({
-          driver,
-          reporter: { update: () => {}, note: () => {}, close: () => {} },
-        }).expiredTargets(settings, { allWorkshops: values["all-workshops"] });
-        for (const k of found.kept) print(`kept ${k.stack}: ${k.why}`);
-        targets = found.expired;
-        if (targets.length === 0) {
-          print("no expired stacks");
-          return exitCodes.ok;
-        }
+  let roster: Student[] | undefined;
+  const wholeRoster = (): Student[] =>
+    (roster ??= readRoster(path.resolve(cwd, values.roster ?? settings.roster ?? "roster.csv")));
+  let driver: StackDriver | undefined;
+  const makeDriver =
+    io.driverFactory ??
+    ((s: WorkshopSettings) =>
+      new AutomationDriver({
+        // The program is the repository's own: workshop/ sits next to Pulumi.yaml.
+        workDir: path.resolve(__dirname, ".."),
+        backendUrl: s.backend.url,
+        secretsProvider: s.backend.secretsProvider,
+      }));
+  const reporter = (ids: readonly string[]): Reporter =>
+    io.stdout.isTTY
+      ? makeReporter(io.stdout as NodeJS.WriteStream, ids)
+      : new PlainReporter(io.stdout, now);
+  const ctx: Context = {
+    name,
+    values,
+    io,
+    now,
+    settings,
+    concurrency,
+    outDir: path.resolve(cwd, values.out ?? settings.exportDir),
+    print: (line = "") => io.stdout.write(`${line}\n`),
+    driver: () => (driver ??= makeDriver(settings)),
+    roster: wholeRoster,
+    students: () => {
+      const all = wholeRoster();
+      const wanted = values.student;
+      if (!wanted) return all;
+      const ids = all.map((s) => s.id);
+      const unknown = wanted.filter((id) => !ids.includes(id));
+      if (unknown.length > 0) {
+        throw new UsageError(
+          unknown
+            .map((id) => {
+              const near = closest(id, ids);
+              return `--student ${id}: no such student on the roster${near ? `; did you mean ${near}?` : ""}`;
+            })
+            .join("\n"),
+        );
       }
-      const results: DownOutcome[] = await orchestrator(targets.map((t) => t.student)).down(
-        settings,
-        targets,
-        { outDir, concurrency, force: values.force },
-      );
-      const bad = results.filter((r) => r.status === "kept" || r.status === "failed");
-      print();
-      print(
-        `${results.length - bad.length} of ${targets.length} torn down; exports and journal in ${outDir}`,
-      );
-      for (const r of bad) print(`  ${r.student}: ${r.status}: ${r.detail}`);
-      return finish(bad.length + (targets.length - results.length));
-    }
-  }
-  return exitCodes.badInput;
+      return all.filter((s) => wanted.includes(s.id));
+    },
+    reporter,
+    orchestrator: (ids) =>
+      new Orchestrator({
+        driver: ctx.driver(),
+        reporter: reporter(ids),
+        signal: io.signal,
+        secrets: secretsFromEnv(io.env),
+        logDir: path.join(settings.handoutsDir, "logs"),
+        now,
+      }),
+    finish: (failed) =>
+      io.signal?.aborted ? exitCodes.interrupted : failed > 0 ? exitCodes.someFailed : exitCodes.ok,
+  };
+  return ctx;
 }
 
-async function runPlan(
-  settings: WorkshopSettings,
-  roster: Student[],
-  driver: StackDriver,
-  skipQuota: boolean,
-): Promise<boolean> {
+const quiet: Reporter = { update: () => {}, note: () => {}, close: () => {} };
+
+async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
+  const { settings, print } = ctx;
   let existing = new Set<string>();
   try {
-    existing = new Set((await driver.list()).map((s) => s.name));
+    existing = new Set((await ctx.driver().list()).map((s) => s.name));
   } catch (e) {
     print(
       `note: could not list the backend's stacks (${(e as Error).message.split("\n")[0]}; is the pulumi CLI on PATH and the backend reachable?); counting every student as new`,
     );
   }
   let quotaSource: QuotaSource | undefined;
-  if (settings.target === "jetstream" && !skipQuota) {
+  if (settings.target === "jetstream" && !ctx.values["skip-quota"]) {
     try {
-      quotaSource = new OpenStackQuotaSource();
+      quotaSource = (ctx.io.quotaSourceFactory ?? ((env) => new OpenStackQuotaSource(env)))(
+        ctx.io.env,
+      );
     } catch (e) {
       if (!(e instanceof QuotaSourceError)) throw e;
       print(`quota: ${e.message}`);
@@ -248,8 +490,8 @@ async function runPlan(
   const report = await plan({
     settings,
     students: roster,
-    secrets: secretsFromEnv(),
-    now: new Date(),
+    secrets: secretsFromEnv(ctx.io.env),
+    now: ctx.now(),
     existingStacks: existing,
     quotaSource,
   });
@@ -270,18 +512,187 @@ async function runPlan(
   return true;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof RosterError || e instanceof SettingsError) {
-      process.stderr.write(`${e.message}\nnothing was created\n`);
-      process.exit(exitCodes.badInput);
+async function runUp(ctx: Context): Promise<number> {
+  const { settings, print } = ctx;
+  const selected = ctx.students();
+  if (!(await runPlan(ctx, selected))) return exitCodes.badInput;
+  const results = await ctx.orchestrator(selected.map((s) => s.id)).up(settings, ctx.roster(), {
+    concurrency: ctx.concurrency,
+    forceUpdate: ctx.values["force-update"],
+    only: ctx.values.student && new Set(selected.map((s) => s.id)),
+  });
+  const byId = new Map(results.map((r) => [r.student.id, r]));
+  const entries: HandoutEntry[] = selected.map((s) => {
+    const r = byId.get(s.id);
+    return {
+      id: s.id,
+      name: s.name,
+      email: s.email,
+      status: r?.status ?? "not started",
+      url: r && r.status !== "failed" ? r.url : undefined,
+      hostname: r?.hostname,
+      detail: r?.detail ?? "interrupted before it started",
+    };
+  });
+  // A run for some students must not replace the whole class's handouts with a few cards.
+  const dir = ctx.values.student
+    ? path.join(settings.handoutsDir, "selected")
+    : settings.handoutsDir;
+  const files = await writeHandouts(
+    dir,
+    { workshop: settings.workshop, expires: settings.expires, generatedAt: ctx.now() },
+    entries,
+  );
+  const failed = entries.filter((e) => !e.url);
+  print();
+  print(`${entries.length - failed.length} of ${entries.length} notebooks ready`);
+  for (const f of failed) print(`  ${f.id}: ${f.status}: ${f.detail}`);
+  print(`handouts (they hold tokens; mode 0600): ${files.html}, ${files.csv}`);
+  return ctx.finish(failed.length);
+}
+
+async function runStatus(ctx: Context): Promise<number> {
+  const { settings } = ctx;
+  const rows = await new Orchestrator({
+    driver: ctx.driver(),
+    reporter: quiet,
+    now: ctx.now,
+  }).status(settings, ctx.students(), ctx.concurrency);
+  ctx.print(
+    formatTable([
+      ["student", "stack", "exists", "last update", "result", "notebook", "expires"],
+      ...rows.map((r) => [
+        r.student,
+        r.stack,
+        r.exists ? "yes" : "no",
+        r.lastUpdate ?? "-",
+        r.lastResult ?? "-",
+        r.health,
+        r.expires ?? settings.expires,
+      ]),
+    ]),
+  );
+  return rows.every((r) => r.exists && r.health === "healthy")
+    ? exitCodes.ok
+    : exitCodes.someFailed;
+}
+
+async function runExport(ctx: Context): Promise<number> {
+  const { settings, outDir, print } = ctx;
+  const roster = ctx.students();
+  const targets = roster.map((s) => ({ student: s.id, stack: stackName(settings, s.id) }));
+  const results = await ctx.orchestrator(roster.map((s) => s.id)).export(settings, targets, {
+    outDir,
+    concurrency: ctx.concurrency,
+  });
+  print();
+  print(`${results.filter((r) => r.ok).length} of ${targets.length} exported to ${outDir}`);
+  for (const r of results.filter((x) => !x.ok)) print(`  ${r.student}: ${r.detail}`);
+  return ctx.finish(results.filter((r) => !r.ok).length + (targets.length - results.length));
+}
+
+async function runDown(ctx: Context): Promise<number> {
+  const targets = ctx
+    .students()
+    .map((s) => ({ student: s.id, stack: stackName(ctx.settings, s.id) }));
+  return destroy(ctx, targets);
+}
+
+async function runReap(ctx: Context): Promise<number> {
+  const { settings, print } = ctx;
+  const found = await new Orchestrator({
+    driver: ctx.driver(),
+    reporter: quiet,
+    now: ctx.now,
+  }).expiredTargets(settings, { allWorkshops: ctx.values["all-workshops"] ?? false });
+  let { expired } = found;
+  const wanted = ctx.values.student;
+  if (wanted) {
+    const known = new Set([
+      ...expired.map((t) => t.student),
+      ...found.kept.map((k) => k.stack.slice(settings.stackPrefix.length + 1)),
+    ]);
+    const unknown = wanted.filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        unknown.map((id) => `--student ${id}: the backend has no stack of that student`).join("\n"),
+      );
     }
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`${(e as Error).message}\n\n${usage}\n`);
-      process.exit(exitCodes.badInput);
-    }
-    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(exitCodes.someFailed);
-  },
-);
+  }
+  const kept = wanted
+    ? found.kept.filter((k) => wanted.some((id) => k.stack === stackName(settings, id)))
+    : found.kept;
+  for (const k of kept) print(`kept ${k.stack}: ${k.why}`);
+  if (wanted) expired = expired.filter((t) => wanted.includes(t.student));
+  if (expired.length === 0) {
+    print("no expired stacks");
+    return exitCodes.ok;
+  }
+  return destroy(ctx, expired);
+}
+
+/** Asks (or requires --yes), then exports, destroys and removes `targets`. */
+async function destroy(ctx: Context, targets: DownTarget[]): Promise<number> {
+  const { settings, outDir, print } = ctx;
+  const what = `${ctx.name} will export to ${outDir}, then destroy and remove ${targets.length} stack(s): ${targets.map((t) => t.stack).join(", ")}`;
+  if (!(await confirmed(ctx, what))) {
+    return ctx.io.signal?.aborted ? exitCodes.interrupted : exitCodes.badInput;
+  }
+  const results: DownOutcome[] = await ctx
+    .orchestrator(targets.map((t) => t.student))
+    .down(settings, targets, {
+      outDir,
+      concurrency: ctx.concurrency,
+      force: ctx.values.force ?? false,
+    });
+  const bad = results.filter((r) => r.status === "kept" || r.status === "failed");
+  print();
+  print(
+    `${results.length - bad.length} of ${targets.length} torn down; exports and journal in ${outDir}`,
+  );
+  for (const r of bad) print(`  ${r.student}: ${r.status}: ${r.detail}`);
+  return ctx.finish(bad.length + (targets.length - results.length));
+}
+
+/** --yes, or "yes" typed on a terminal; anything else destroys nothing. */
+async function confirmed(ctx: Context, what: string): Promise<boolean> {
+  if (ctx.values.yes) return true;
+  const { stdin, stderr } = ctx.io;
+  if (!stdin?.isTTY) {
+    throw new UsageError(
+      `${what}\nnot on a terminal, so nobody can confirm: nothing was destroyed; pass --yes to go ahead`,
+    );
+  }
+  const rl = createInterface({ input: stdin, terminal: false });
+  stderr.write(`${what}\ntype yes to go on: `);
+  // The first line is the answer; a closed input or a Ctrl-C is a no.
+  const answer = await new Promise<string>((resolve) => {
+    rl.once("line", resolve);
+    rl.once("close", () => resolve(""));
+    ctx.io.signal?.addEventListener("abort", () => resolve(""), { once: true });
+  });
+  rl.close();
+  if (answer.trim().toLowerCase() === "yes") return true;
+  stderr.write("not confirmed: nothing was destroyed\n");
+  return false;
+}
+
+if (require.main === module) {
+  // First Ctrl-C: start no new student, let those in flight finish (a killed `pulumi up` leaves
+  // pending operations behind). Second Ctrl-C: leave now; the next run picks up from the state.
+  const abort = new AbortController();
+  process.on("SIGINT", () => {
+    if (abort.signal.aborted) process.exit(exitCodes.interrupted);
+    abort.abort();
+    process.stderr.write(
+      "\ninterrupted: finishing the students in flight (Ctrl-C again to leave now)\n",
+    );
+  });
+  void run(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    signal: abort.signal,
+  }).then((code) => process.exit(code));
+}

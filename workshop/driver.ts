@@ -1,8 +1,8 @@
 /**
  * The narrow interface between the workshop orchestration and Pulumi. The Automation API implements
  * it (automation.ts); tests and the benchmark put a simulated backend behind it
- * (simulated-driver.ts). Everything the orchestrator decides (what to create, retry, export, destroy)
- * is above this line, so it is tested without a cloud.
+ * (simulated-driver.ts in test/support). Everything the orchestrator decides (what to create, retry,
+ * export, destroy) is above this line, so it is tested without a cloud.
  */
 
 export type UpdateResult = "not-started" | "in-progress" | "succeeded" | "failed";

@@ -146,15 +146,19 @@ export class Orchestrator {
     return settings.shared.tls === "self-signed";
   }
 
-  /** Brings every student's notebook up; converges when run again. */
+  /**
+   * Brings every student's notebook up; converges when run again. `students` is the whole roster
+   * (on target local a student's port follows its row); `only` picks the ones to bring up.
+   */
   async up(
     settings: WorkshopSettings,
     students: readonly Student[],
-    opts: { concurrency: number; forceUpdate?: boolean },
+    opts: { concurrency: number; forceUpdate?: boolean; only?: ReadonlySet<string> },
   ): Promise<UpResult[]> {
     const rows = new Map(students.map((s, i) => [s.id, i]));
+    const only = opts.only;
     return runPool(
-      students,
+      only ? students.filter((s) => only.has(s.id)) : students,
       opts.concurrency,
       (student) =>
         this.upOne(settings, student, rows.get(student.id) ?? 0, opts.forceUpdate ?? false),

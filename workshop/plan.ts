@@ -3,7 +3,8 @@
  * config goes through the stack's own validation (parseStackConfig, the function index.ts runs), the
  * allocation's quota is compared with what the new stacks need, and the SU cost is estimated.
  */
-import { ConfigError, parseStackConfig } from "../lib/config";
+import { parseStackConfig } from "../lib/config";
+import { InputError } from "../lib/rules/problems";
 import {
   checkQuota,
   describeQuota,
@@ -43,7 +44,7 @@ export function validateStudents(
         { stackName: stackName(settings, student.id), now },
       );
     } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
+      if (!(e instanceof InputError)) throw e;
       for (const p of e.problems) byMessage.set(p, [...(byMessage.get(p) ?? []), student.id]);
     }
   });

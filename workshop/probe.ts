@@ -32,7 +32,7 @@ async function probeOnce(
   const status = await httpRequest(`${base}/api/status`, {
     headers: { Authorization: `token ${token}` },
     timeoutMs,
-    insecure: opts.insecure,
+    tls: opts.insecure ? "any-issuer-for-host" : "public",
   });
   if (status.status !== 200) {
     const why = status.status === 403 || status.status === 401 ? " (wrong token?)" : "";
@@ -40,7 +40,7 @@ async function probeOnce(
   }
   const lab = await httpRequest(`${base}/lab?token=${encodeURIComponent(token)}`, {
     timeoutMs,
-    insecure: opts.insecure,
+    tls: opts.insecure ? "any-issuer-for-host" : "public",
   });
   if (lab.status !== 200) return { ok: false, detail: `${lab.status} on /lab` };
   if (!lab.body.toString("utf8").includes("JupyterLab")) {

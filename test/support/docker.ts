@@ -13,6 +13,12 @@ export const dockerContext = path.join(repoRoot, "docker");
  * The tag the test image is built under. JN_TEST_IMAGE_TAG gives each checkout on a shared engine its
  * own, so two suites building different Dockerfiles at once never run each other's image.
  */
+/**
+ * How long a suite's setup may take to build the notebook image (and a stand-in Caddy) from cold:
+ * about 1.5 minutes alone on 2 cores, several times that on a shared, busy engine.
+ */
+export const imageBuildTimeoutMs = 20 * 60_000;
+
 export const testImageTag = process.env.JN_TEST_IMAGE_TAG ?? "jetstream-notebooks:test";
 
 export interface ExecResult {
@@ -124,6 +130,32 @@ export function describeWithTool(
   }
   process.stderr.write(`\n!!! ${message}\n\n`);
   describe.skip(name, fn);
+}
+
+/**
+ * `test` for one test that needs a tool its suite does not (a browser in the image suite): skipped
+ * with the same loud message as `describeWithTool` when run by hand, failing under CI=true.
+ */
+export function testWithTool(
+  name: string,
+  what: string,
+  available: boolean,
+  fn: () => Promise<void>,
+  timeoutMs?: number,
+): void {
+  if (available) {
+    test(name, fn, timeoutMs);
+    return;
+  }
+  const message = `${name}: SKIPPED, no ${what} answers here. This test runs the real thing; run .ci/provision to install it.`;
+  if (process.env.CI === "true") {
+    test(name, () => {
+      throw new Error(message);
+    });
+    return;
+  }
+  process.stderr.write(`\n!!! ${message}\n\n`);
+  test.skip(name, fn);
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */

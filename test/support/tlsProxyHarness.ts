@@ -1,146 +1,63 @@
 /**
- * Runs the TlsProxy component under Pulumi mocks and records what it declares: every resource with
- * its resolved inputs, and, through a transformation, its parent, provider and options. Used by the
- * mock tests, and by the engine test, which runs the recorded container spec on the real engine.
- *
- * Call `recordTlsProxy` once per test file: mocks are process-wide for the Pulumi SDK.
+ * Declares a docker Provider and one TlsProxy under the project's mock harness (test/mocks.ts) and
+ * returns what was recorded. Used by the mock tests, and by the engine test, which runs the recorded
+ * container spec on the real engine. The readiness waits reach the network only through
+ * `readinessDeps`, which the caller passes in (test/support/answeringNetwork.ts answers them).
  */
-import * as pulumi from "@pulumi/pulumi";
+import type { ReadinessDeps } from "../../lib/httpsReadiness";
 import type { TlsProxyArgs } from "../../components/tlsProxy";
+import * as pulumi from "@pulumi/pulumi";
+import { isKnown, promiseOf, runMocked, type MockRun, type Recorded } from "../mocks";
 
-/** The digest the mocked registry reports for any tag. */
-export const mockDigest = `sha256:${"ab".repeat(32)}`;
-
-export interface RecordedResource {
-  type: string;
-  name: string;
-  /** Inputs as the provider would receive them, outputs resolved. */
-  inputs: Record<string, unknown>;
-  /** Whether the resource is the TlsProxy's child, and on the docker Provider given to it. */
-  parentIsComponent?: boolean;
-  usesEngineProvider?: boolean;
-  deleteBeforeReplace?: boolean;
-  deletedWith?: pulumi.Resource;
-  dependsOn?: pulumi.CustomResourceOptions["dependsOn"];
+/** An Output's value, or undefined when it is unknown (a preview of a new stack). */
+async function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
+  return (await isKnown(output)) ? promiseOf(output) : undefined;
 }
 
-export interface RecordedCall {
-  token: string;
-  inputs: Record<string, unknown>;
+/** The engine provider's and component's keys as `Recorded` names them (`type::name`). */
+export const engineProvider = "pulumi:providers:docker::engine";
+export const componentKey = (name: string) => `jetstream-notebooks:tls:TlsProxy::${name}`;
+
+export interface TlsProxyRecording extends MockRun<{
+  url?: string;
+  imageRef?: string;
+  containerName?: string;
+  dataVolumeName?: string;
+}> {
+  /** The recorded resources of one type. */
+  ofType(type: string): Recorded[];
 }
 
-export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply(resolve));
-}
-
-/** Computed outputs a type really has, on top of its inputs. */
-function mockState(
-  type: string,
-  name: string,
-  inputs: Record<string, unknown>,
-): Record<string, unknown> {
-  switch (type) {
-    case "docker:index/remoteImage:RemoteImage":
-      return { ...inputs, repoDigest: inputs.name, imageId: `sha256:${"cd".repeat(32)}` };
-    case "docker:index/volume:Volume":
-      return {
-        ...inputs,
-        name: inputs.name ?? `${name}-4f2a9c1`,
-        mountpoint: `/var/lib/docker/volumes/${name}/_data`,
-      };
-    case "docker:index/container:Container":
-      return { ...inputs, name: inputs.name ?? `${name}-7e1b3d0`, exitCode: 0 };
-    default:
-      return inputs;
-  }
-}
-
-export interface TlsProxyRecording {
-  resources: RecordedResource[];
-  calls: RecordedCall[];
-  outputs: { url: string; imageRef: string; containerName: string; dataVolumeName: string };
-}
+type ProxyArgs = Omit<TlsProxyArgs, "provider" | "readinessDeps">;
 
 /**
- * Declares a docker Provider and a TlsProxy with `args` (the provider is filled in) under mocks and
- * returns what was registered. `preview` sets Pulumi's dry-run flag: the readiness waits are skipped
- * then, as in a real preview.
+ * Records a TlsProxy named `opts.name` (default `proxy`) with `args`, on a docker Provider named
+ * `engine`. `args` may be a function of the docker SDK, to declare resources the proxy orders
+ * against. `preview` sets Pulumi's dry-run flag: the readiness waits are skipped then, as in a real
+ * preview.
  */
 export async function recordTlsProxy(
-  args:
-    | Omit<TlsProxyArgs, "provider">
-    | ((docker: typeof import("@pulumi/docker")) => Omit<TlsProxyArgs, "provider">),
-  opts: { preview: boolean; name?: string },
+  args: ProxyArgs | ((docker: typeof import("@pulumi/docker")) => ProxyArgs),
+  opts: { preview: boolean; name?: string; readinessDeps?: ReadinessDeps },
 ): Promise<TlsProxyRecording> {
-  const resources: RecordedResource[] = [];
-  const calls: RecordedCall[] = [];
-  const options = new Map<
-    string,
-    Pick<
-      RecordedResource,
-      | "parentIsComponent"
-      | "usesEngineProvider"
-      | "deleteBeforeReplace"
-      | "deletedWith"
-      | "dependsOn"
-    >
-  >();
-  await pulumi.runtime.setMocks(
-    {
-      newResource(a: pulumi.runtime.MockResourceArgs) {
-        const state = mockState(a.type, a.name, a.inputs as Record<string, unknown>);
-        resources.push({ type: a.type, name: a.name, inputs: a.inputs as Record<string, unknown> });
-        return { id: `${a.name}-id`, state };
-      },
-      call(a: pulumi.runtime.MockCallArgs) {
-        calls.push({ token: a.token, inputs: a.inputs as Record<string, unknown> });
-        if (a.token === "docker:index/getRegistryImage:getRegistryImage") {
-          const name = (a.inputs as { name: string }).name;
-          return { id: name, name, sha256Digest: mockDigest };
-        }
-        throw new Error(`Mock not implemented: ${a.token}`);
-      },
+  const run = await runMocked(
+    async () => {
+      const docker = await import("@pulumi/docker");
+      const { TlsProxy } = await import("../../components/tlsProxy");
+      const provider = new docker.Provider("engine", { host: "ssh://ubuntu@192.0.2.10" });
+      const proxy = new TlsProxy(opts.name ?? "proxy", {
+        ...(typeof args === "function" ? args(docker) : args),
+        provider,
+        ...(opts.readinessDeps ? { readinessDeps: opts.readinessDeps } : {}),
+      });
+      return {
+        url: await valueOf(proxy.url),
+        imageRef: await valueOf(proxy.imageRef),
+        containerName: await valueOf(proxy.containerName),
+        dataVolumeName: await valueOf(proxy.dataVolumeName),
+      };
     },
-    "jetstream-notebooks",
-    "test",
-    opts.preview,
+    { preview: opts.preview },
   );
-  const docker = await import("@pulumi/docker");
-  const { TlsProxy } = await import("../../components/tlsProxy");
-  const provider = new docker.Provider("engine", { host: "ssh://ubuntu@192.0.2.10" });
-  const seen = new Map<string, pulumi.CustomResourceOptions>();
-  const proxy = new TlsProxy(
-    opts.name ?? "proxy",
-    { ...(typeof args === "function" ? args(docker) : args), provider },
-    {
-      transformations: [
-        (t) => {
-          seen.set(`${t.type}::${t.name}`, t.opts);
-          return undefined;
-        },
-      ],
-    },
-  );
-  for (const [key, o] of seen) {
-    options.set(key, {
-      parentIsComponent: o.parent === proxy,
-      usesEngineProvider: o.provider === provider,
-      ...(o.deleteBeforeReplace !== undefined
-        ? { deleteBeforeReplace: o.deleteBeforeReplace }
-        : {}),
-      ...(o.deletedWith !== undefined ? { deletedWith: o.deletedWith } : {}),
-      ...(o.dependsOn !== undefined ? { dependsOn: o.dependsOn } : {}),
-    });
-  }
-  const outputs = {
-    url: await promiseOf(proxy.url),
-    imageRef: await promiseOf(proxy.imageRef),
-    containerName: await promiseOf(proxy.containerName),
-    dataVolumeName: await promiseOf(proxy.dataVolumeName),
-  };
-  return {
-    resources: resources.map((r) => ({ ...r, ...(options.get(`${r.type}::${r.name}`) ?? {}) })),
-    calls,
-    outputs,
-  };
+  return { ...run, ofType: (type) => run.resources.filter((r) => r.type === type) };
 }

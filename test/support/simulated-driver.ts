@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ConfigValues, StackDriver, StackInfo, UpdateResult } from "./driver";
+import type { ConfigValues, StackDriver, StackInfo, UpdateResult } from "../../workshop/driver";
 
 export type SimOp =
   | "list"
