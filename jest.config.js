@@ -5,9 +5,17 @@
  * timeout is set in its setup file (jest reads no testTimeout per project); suites that need longer
  * say so themselves (an image build in a beforeAll, for example).
  */
-const engineSuites = ["image", "localSpec", "tlsProxy", "export", "courseImage", "courseData"].map(
-  (name) => `<rootDir>/test/${name}.test.ts`,
-);
+const engineSuites = [
+  "image",
+  "image.conventions",
+  "image.home",
+  "localSpec",
+  "tlsProxy",
+  "export",
+  "down-safety",
+  "courseImage",
+  "courseData",
+].map((name) => `<rootDir>/test/${name}.test.ts`);
 
 const shared = {
   preset: "ts-jest",
