@@ -329,11 +329,13 @@ export function parseStackConfig(
   if (
     target === "jetstream" &&
     tls.settings?.mode === "letsencrypt" &&
-    network !== configDefaults.network
+    network !== configDefaults.network &&
+    // A network already refused is not the name to discuss (a 1 MB value, repeated in full).
+    !problems.some((p) => p.startsWith("[network]"))
   ) {
     bad(
       "network",
-      `is ${JSON.stringify(network)}: Jetstream2 gives DNS names only to instances on ${configDefaults.network}, and [tls] letsencrypt needs one. Use ${configDefaults.network}, or set tls to self-signed or off`,
+      `is ${shown(network)}: Jetstream2 gives DNS names only to instances on ${configDefaults.network}, and [tls] letsencrypt needs one. Use ${configDefaults.network}, or set tls to self-signed or off`,
     );
   }
   const minutes = (key: "dnsTimeoutMinutes" | "httpsTimeoutMinutes"): number => {

@@ -9,13 +9,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Writable } from "node:stream";
-import { ExportError, type ExportManifest } from "../workshop/export";
-import { Orchestrator, type DownTarget, type OrchestratorOptions } from "../workshop/orchestrator";
+import { Orchestrator, type DownTarget } from "../workshop/orchestrator";
 import { PlainReporter } from "../workshop/progress";
 import type { RetryPolicy } from "../workshop/retry";
 import type { Student } from "../workshop/roster";
 import { parseSettings, type WorkshopSettings } from "../workshop/settings";
 import { SimulatedBackend, type SimOptions } from "./support/simulated-driver";
+import { standInExporter } from "./support/standInExporter";
 
 const settings: WorkshopSettings = parseSettings(
   {
@@ -37,36 +37,6 @@ class Lines extends Writable {
     this.lines.push(...chunk.toString().split("\n").filter(Boolean));
     done();
   }
-}
-
-/** Exports by writing a one-line archive; students in `broken` fail as an unreachable engine would. */
-function standInExporter(broken: Set<string>, log: string[]): OrchestratorOptions["exporter"] {
-  return ({ student, source, outDir }) => {
-    log.push(student);
-    if (broken.has(student)) {
-      return Promise.reject(
-        new ExportError(student, `the export container on the local Docker engine failed: gone`),
-      );
-    }
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, `${student}.tar.gz`), source.volume);
-    const manifest: ExportManifest = {
-      student,
-      source: "the local Docker engine",
-      volume: source.volume,
-      image: source.image,
-      exportedAt: "2031-01-05T12:00:00.000Z",
-      durationMs: 1200,
-      fileCount: 3,
-      folderCount: 2,
-      linkCount: 0,
-      totalBytes: 2_500_000,
-      skipped: [],
-      entries: [],
-      archive: { file: `${student}.tar.gz`, bytes: 1_000_000, sha256: "0".repeat(64) },
-    };
-    return Promise.resolve(manifest);
-  };
 }
 
 function setup(simOpts: SimOptions = {}) {

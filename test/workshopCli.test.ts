@@ -11,6 +11,7 @@ import { PassThrough, Writable } from "node:stream";
 import { promisify } from "node:util";
 import { run, type RunOptions } from "../workshop/cli";
 import { SimulatedBackend } from "./support/simulated-driver";
+import { standInExporter } from "./support/standInExporter";
 import { repoRoot } from "./support/docker";
 
 jest.setTimeout(30_000);
@@ -54,7 +55,8 @@ beforeEach(async () => {
   writeSettings();
   fs.writeFileSync(path.join(dir, "roster.csv"), "id,name\nada,Ada\nbob,Bob\ncy,Cy\n");
   fs.writeFileSync(path.join(dir, "bad.csv"), "id\nada\nAda\n");
-  sim = new SimulatedBackend();
+  // Stacks report the image they run, as the program's do: the export's container runs it.
+  sim = new SimulatedBackend({ extraOutputs: () => ({ imageRef: `sha256:${"b".repeat(64)}` }) });
   await sim.start();
 });
 afterEach(async () => {
@@ -75,6 +77,8 @@ async function cli(
     cwd: dir,
     now,
     driverFactory: () => sim.driver,
+    // The simulated backend has no volumes to read; the real export is tested on the engine.
+    exporter: standInExporter(),
     ...opts,
   });
   return { code, stdout: stdout.text, stderr: stderr.text };

@@ -14,7 +14,13 @@ import { AutomationDriver } from "./automation";
 import type { StackDriver } from "./driver";
 import { pulumiPreflight } from "./preflight";
 import { writeHandouts, type HandoutEntry } from "./handouts";
-import { formatBytes, Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
+import {
+  formatBytes,
+  Orchestrator,
+  type DownOutcome,
+  type DownTarget,
+  type OrchestratorOptions,
+} from "./orchestrator";
 import { plan } from "./plan";
 import { acquireWorkshopLock, lockFileFor, tookOverMessage, WorkshopLockError } from "./lock";
 import { PulumiProcesses } from "./pulumi-process";
@@ -51,6 +57,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Runs the Pulumi children (and relays a cancel to them); one per process. */
   processes?: PulumiProcesses;
+  /** Reads a student's volume for export and down; the real one on the stack's engine by default. */
+  exporter?: OrchestratorOptions["exporter"];
 }
 
 /** Bad flags or arguments: the message, then where the help is; exit code 2. */
@@ -494,6 +502,7 @@ function makeContext(name: string, values: Values, io: RunOptions): Context {
         redactor: ctx.redactor,
         logDir: path.join(settings.handoutsDir, "logs"),
         now,
+        exporter: io.exporter,
       }),
     finish: (failed) =>
       io.signal?.aborted ? exitCodes.interrupted : failed > 0 ? exitCodes.someFailed : exitCodes.ok,
