@@ -56,7 +56,15 @@ interface CommonConfig {
   notebookPort: number;
   /** Accepted settings that deserve attention, printed by `pulumi up` (loud ones first). */
   warnings: string[];
+  /** `power`: whether the VM runs (`active`) or is shelved between sessions (`shelved`). */
+  power: Power;
 }
+
+/**
+ * A student VM's power setting. Jetstream2 charges a shelved instance nothing; its disk, address,
+ * DNS name and the notebook's volume all stay.
+ */
+export type Power = "active" | "shelved";
 
 export interface LocalStackConfig extends CommonConfig {
   target: "local";
@@ -124,6 +132,7 @@ export const configKeys = [
   "proxyImage",
   "dnsTimeoutMinutes",
   "httpsTimeoutMinutes",
+  "power",
 ] as const;
 
 /** Keys whose values are secrets: only their presence is validated. */
@@ -343,6 +352,8 @@ export function parseStackConfig(
     httpsMinutes: minutes("httpsTimeoutMinutes"),
   };
 
+  const power = parsePower(get("power"), target, bad);
+
   if (problems.length > 0 || !flavor || !image || !tls.settings) {
     throw new InputError(
       "jetstream-notebooks config",
@@ -359,6 +370,7 @@ export function parseStackConfig(
     flavor,
     notebookPort,
     warnings,
+    power,
   };
   if (target === "local") return { target, ...common };
   if (target === "image") {
@@ -385,6 +397,29 @@ export function parseStackConfig(
     hostname,
     readinessTimeouts,
   };
+}
+
+/**
+ * The `power` setting. Only a Jetstream2 VM can be shelved: a local notebook is stopped with
+ * `npm run down` (its volume stays), and an image stack has no VM.
+ */
+export function parsePower(
+  raw: string | undefined,
+  target: StackTarget,
+  bad: (key: string, text: string) => void,
+): Power {
+  if (raw === undefined || raw === "active") return "active";
+  if (raw !== "shelved") {
+    bad("power", `must be "active" or "shelved", got ${shown(raw)}`);
+    return "active";
+  }
+  if (target !== "jetstream") {
+    bad(
+      "power",
+      `shelved applies to target jetstream only (a shelved VM costs no SUs); on target ${target} remove it, and stop a local notebook with \`npm run down\` (its volume stays)`,
+    );
+  }
+  return "shelved";
 }
 
 /** A key as a message names it: odd characters in a misspelt key are shown, not printed raw. */

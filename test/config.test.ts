@@ -37,6 +37,7 @@ describe("parseStackConfig accepts", () => {
       flavor: { name: "m3.small", vcpus: 2, ramGb: 6, diskGb: 20, suPerHour: 2 },
       notebookPort: 8888,
       warnings: [],
+      power: "active",
     });
   });
 
@@ -51,6 +52,7 @@ describe("parseStackConfig accepts", () => {
       image: { kind: "ref", ref: jetstream.image },
       flavor: { name: "m3.small", vcpus: 2, ramGb: 6, diskGb: 20, suPerHour: 2 },
       notebookPort: 8888,
+      power: "active",
       vmImage: "Featured-Ubuntu24",
       network: "auto_allocated_network",
       floatingIpPool: "public",
