@@ -17,6 +17,7 @@ import { Journal } from "./journal";
 import { probeNotebook, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
+import type { Power } from "../lib/config";
 import type { Student } from "./roster";
 import { configNamespace, stackName, studentConfig, type WorkshopSettings } from "./settings";
 
@@ -36,7 +37,7 @@ export interface OrchestratorOptions {
   logDir?: string;
 }
 
-export type UpStatus = "ready" | "unchanged" | "failed";
+export type UpStatus = "ready" | "unchanged" | "paused" | "failed";
 
 export interface UpResult {
   student: Student;
@@ -153,7 +154,16 @@ export class Orchestrator {
   async up(
     settings: WorkshopSettings,
     students: readonly Student[],
-    opts: { concurrency: number; forceUpdate?: boolean; only?: ReadonlySet<string> },
+    opts: {
+      concurrency: number;
+      forceUpdate?: boolean;
+      only?: ReadonlySet<string>;
+      /**
+       * The `power` to set on each stack (pause: shelved, resume: active). Undefined keeps each
+       * stack's own: a plain up for a late student must not resume a paused class.
+       */
+      power?: Power;
+    },
   ): Promise<UpResult[]> {
     const rows = new Map(students.map((s, i) => [s.id, i]));
     const only = opts.only;
@@ -161,9 +171,33 @@ export class Orchestrator {
       only ? students.filter((s) => only.has(s.id)) : students,
       opts.concurrency,
       (student) =>
-        this.upOne(settings, student, rows.get(student.id) ?? 0, opts.forceUpdate ?? false),
+        this.upOne(
+          settings,
+          student,
+          rows.get(student.id) ?? 0,
+          opts.forceUpdate ?? false,
+          opts.power,
+        ),
       this.opts.signal,
     );
+  }
+
+  /** Shelves each student's VM through its stack (`power: shelved`); nothing is probed. */
+  pause(
+    settings: WorkshopSettings,
+    students: readonly Student[],
+    opts: { concurrency: number; only?: ReadonlySet<string> },
+  ): Promise<UpResult[]> {
+    return this.up(settings, students, { ...opts, power: "shelved" });
+  }
+
+  /** Unshelves each student's VM (`power: active`), then waits until its notebook answers. */
+  resume(
+    settings: WorkshopSettings,
+    students: readonly Student[],
+    opts: { concurrency: number; only?: ReadonlySet<string> },
+  ): Promise<UpResult[]> {
+    return this.up(settings, students, { ...opts, power: "active" });
   }
 
   private async upOne(
@@ -171,6 +205,7 @@ export class Orchestrator {
     student: Student,
     row: number,
     forceUpdate: boolean,
+    power: Power | undefined,
   ): Promise<UpResult> {
     const stack = stackName(settings, student.id);
     const result = (status: UpStatus, detail: string, extra: Partial<UpResult> = {}): UpResult => {
@@ -180,11 +215,19 @@ export class Orchestrator {
     try {
       this.reporter.update(student.id, "selecting");
       await this.select(student.id, stack, true);
+      const current = await this.retried(student.id, "config", () => this.driver.getConfig(stack));
+      const powerKey = `${configNamespace}:power`;
+      const keptPower = current[powerKey]?.value;
       const desired: ConfigValues = {
         ...fullKeys(studentConfig(settings, student, row), false),
         ...fullKeys(this.opts.secrets ?? {}, true),
+        ...(power !== undefined
+          ? { [powerKey]: { value: power, secret: false } }
+          : keptPower !== undefined
+            ? { [powerKey]: { value: keptPower, secret: false } }
+            : {}),
       };
-      const current = await this.retried(student.id, "config", () => this.driver.getConfig(stack));
+      const paused = desired[powerKey]?.value === "shelved";
       const stale = Object.keys(current).filter(
         (k) => k.startsWith(`${configNamespace}:`) && !(k in desired),
       );
@@ -198,6 +241,10 @@ export class Orchestrator {
       // Nothing changed and the last update worked: if the notebook answers, there is nothing to do.
       if (!forceUpdate && changed.length === 0 && stale.length === 0) {
         const last = await this.retried(student.id, "history", () => this.driver.lastResult(stack));
+        // A shelved VM does not answer: nothing to probe, nothing to update.
+        if (last === "succeeded" && paused) {
+          return result("paused", "paused (shelved); `workshop resume` starts it again");
+        }
         if (last === "succeeded") {
           const outputs = await this.retried(student.id, "outputs", () =>
             this.driver.outputs(stack),
@@ -222,6 +269,9 @@ export class Orchestrator {
         await this.retried(student.id, "up", () => this.driver.up(stack, log));
       } finally {
         close();
+      }
+      if (paused) {
+        return result("paused", "shelved: costs no SUs; `workshop resume` starts it again");
       }
       const outputs = await this.retried(student.id, "outputs", () => this.driver.outputs(stack));
       const url = outputs.notebookUrl;

@@ -35,6 +35,8 @@ interface SimStack {
   resources: number;
   token?: string;
   files: Map<string, Buffer>;
+  /** The `power` the last up applied: a shelved VM's notebook does not answer. */
+  power?: string;
 }
 
 export interface SimOptions {
@@ -179,6 +181,7 @@ export class SimulatedBackend {
         s.history.push("succeeded");
         s.resources = 5;
         s.token ??= randomBytes(16).toString("hex");
+        s.power = s.config["jetstream-notebooks:power"]?.value;
         if (s.files.size === 0) s.files = sampleWork(stack);
       }),
     outputs: (stack) =>
@@ -216,7 +219,7 @@ export class SimulatedBackend {
     const u = new URL(req.url ?? "/", this.base);
     const m = /^\/s\/([^/]+)(\/.*)$/.exec(u.pathname);
     const s = m ? this.stacks.get(m[1]) : undefined;
-    if (!m || !s?.token || this.silent.has(m[1])) {
+    if (!m || !s?.token || this.silent.has(m[1]) || s.power === "shelved") {
       res.socket?.destroy();
       return;
     }
