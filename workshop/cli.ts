@@ -6,13 +6,14 @@
  * the bottom touches the real process (argv, signals, exit).
  */
 import * as path from "node:path";
+import type { Power } from "../lib/config";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { AutomationDriver } from "./automation";
 import type { StackDriver } from "./driver";
 import { pulumiPreflight } from "./preflight";
 import { writeHandouts, type HandoutEntry } from "./handouts";
-import { Orchestrator, type DownOutcome, type DownTarget } from "./orchestrator";
+import { Orchestrator, type DownOutcome, type DownTarget, type UpResult } from "./orchestrator";
 import { plan } from "./plan";
 import { makeReporter, PlainReporter, type Reporter } from "./progress";
 import { OpenStackQuotaSource, QuotaSourceError, type QuotaSource } from "./quota";
@@ -149,6 +150,27 @@ writes:     nothing
 exit codes: 0 every student's stack exists and its notebook answers; 1 some do not; 2 bad input
 docs:       docs/workshop.md, "4. During the workshop"`,
     run: runStatus,
+  },
+  pause: {
+    summary: "shelve every student's VM between sessions (shelved VMs cost 0 SUs)",
+    options: ["concurrency"],
+    usage: `needs:      the settings and the roster (target jetstream); ${backendNeeds}; ${cloudNeeds}
+writes:     power: shelved in each selected student's stack config, then pulumi up per stack (Pulumi's state stays the truth); nothing else of the student's changes: the VM's disk, the volume, the address, the DNS name and the certificate stay
+time:       Jetstream2 shelving can take up to ~15 minutes per instance; --concurrency students at a time
+saves:      a shelved instance is charged 0% of its flavor's SUs per hour (active 100%)
+exit codes: ${exitsUsual}
+docs:       docs/workshop.md, "Between sessions: pause and resume"`,
+    run: (ctx) => runPower(ctx, "shelved"),
+  },
+  resume: {
+    summary: "unshelve the VMs, wait until each notebook answers, write handouts",
+    options: ["concurrency"],
+    usage: `needs:      the settings and the roster (target jetstream); ${backendNeeds}; ${cloudNeeds}
+writes:     power: active in each selected student's stack config, then pulumi up per stack; the handouts as up writes them (the URLs do not change)
+time:       unshelving takes minutes per instance, then the notebook's boot; --concurrency students at a time
+exit codes: ${exitsUsual}
+docs:       docs/workshop.md, "Between sessions: pause and resume"`,
+    run: (ctx) => runPower(ctx, "active"),
   },
   export: {
     summary: "download every student's work/ into --out (default: the settings' exportDir)",
@@ -529,7 +551,7 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
 }
 
 async function runUp(ctx: Context): Promise<number> {
-  const { settings, print } = ctx;
+  const { settings } = ctx;
   const selected = ctx.students();
   if (!(await runPlan(ctx, selected))) return exitCodes.badInput;
   const results = await ctx.orchestrator(selected.map((s) => s.id)).up(settings, ctx.roster(), {
@@ -537,6 +559,12 @@ async function runUp(ctx: Context): Promise<number> {
     forceUpdate: ctx.values["force-update"],
     only: ctx.values.student && new Set(selected.map((s) => s.id)),
   });
+  return reportUp(ctx, selected, results);
+}
+
+/** Handouts for the selected students and the summary, as up and resume print them. */
+async function reportUp(ctx: Context, selected: Student[], results: UpResult[]): Promise<number> {
+  const { settings, print } = ctx;
   const byId = new Map(results.map((r) => [r.student.id, r]));
   const entries: HandoutEntry[] = selected.map((s) => {
     const r = byId.get(s.id);
@@ -559,12 +587,46 @@ async function runUp(ctx: Context): Promise<number> {
     { workshop: settings.workshop, expires: settings.expires, generatedAt: ctx.now() },
     entries,
   );
+  // A paused student's stack is up to date and keeps its URL (it answers again after `resume`).
   const failed = entries.filter((e) => !e.url);
+  const paused = entries.filter((e) => e.status === "paused").length;
   print();
-  print(`${entries.length - failed.length} of ${entries.length} notebooks ready`);
+  print(
+    `${entries.length - failed.length - paused} of ${entries.length} notebooks ready${paused > 0 ? `, ${paused} paused (\`workshop resume\` starts them)` : ""}`,
+  );
   for (const f of failed) print(`  ${f.id}: ${f.status}: ${f.detail}`);
   print(`handouts (they hold tokens; mode 0600): ${files.html}, ${files.csv}`);
   return ctx.finish(failed.length);
+}
+
+/**
+ * pause (`shelved`) and resume (`active`): the stacks' own `power` setting, applied through the up
+ * path; resume then reports as up does.
+ */
+async function runPower(ctx: Context, power: Power): Promise<number> {
+  const { settings, print } = ctx;
+  if (settings.target !== "jetstream") {
+    throw new UsageError(
+      `${ctx.name} shelves Jetstream2 VMs; target ${settings.target} has none: stop local notebooks with \`${invocation} down\` instead (their volumes stay)`,
+      ctx.name,
+    );
+  }
+  const selected = ctx.students();
+  const orchestrator = ctx.orchestrator(selected.map((s) => s.id));
+  const opts = {
+    concurrency: ctx.concurrency,
+    only: ctx.values.student && new Set(selected.map((s) => s.id)),
+  };
+  const results =
+    power === "shelved"
+      ? await orchestrator.pause(settings, ctx.roster(), opts)
+      : await orchestrator.resume(settings, ctx.roster(), opts);
+  if (power === "active") return reportUp(ctx, selected, results);
+  const bad = results.filter((r) => r.status !== "paused");
+  print();
+  print(`${results.length - bad.length} of ${selected.length} paused (shelved: 0 SUs an hour)`);
+  for (const r of bad) print(`  ${r.student.id}: ${r.status}: ${r.detail}`);
+  return ctx.finish(bad.length + (selected.length - results.length));
 }
 
 async function runStatus(ctx: Context): Promise<number> {

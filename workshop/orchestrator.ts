@@ -243,7 +243,11 @@ export class Orchestrator {
         const last = await this.retried(student.id, "history", () => this.driver.lastResult(stack));
         // A shelved VM does not answer: nothing to probe, nothing to update.
         if (last === "succeeded" && paused) {
-          return result("paused", "paused (shelved); `workshop resume` starts it again");
+          return result(
+            "paused",
+            "paused (shelved); `workshop resume` starts it again",
+            await this.urlOf(student.id, stack),
+          );
         }
         if (last === "succeeded") {
           const outputs = await this.retried(student.id, "outputs", () =>
@@ -271,7 +275,11 @@ export class Orchestrator {
         close();
       }
       if (paused) {
-        return result("paused", "shelved: costs no SUs; `workshop resume` starts it again");
+        return result(
+          "paused",
+          "shelved: costs no SUs; `workshop resume` starts it again",
+          await this.urlOf(student.id, stack),
+        );
       }
       const outputs = await this.retried(student.id, "outputs", () => this.driver.outputs(stack));
       const url = outputs.notebookUrl;
@@ -297,6 +305,15 @@ export class Orchestrator {
     } catch (e) {
       return result("failed", errorText(e));
     }
+  }
+
+  /** The notebook URL and hostname a stack outputs (a paused stack keeps them), if any. */
+  private async urlOf(student: string, stack: string): Promise<Partial<UpResult>> {
+    const outputs = await this.retried(student, "outputs", () => this.driver.outputs(stack));
+    return {
+      url: typeof outputs.notebookUrl === "string" ? outputs.notebookUrl : undefined,
+      hostname: typeof outputs.hostname === "string" ? outputs.hostname : undefined,
+    };
   }
 
   /** Stack state, notebook health and expiry, per student; creates nothing. */
