@@ -132,3 +132,48 @@ test("on target local pause is refused before anything runs", async () => {
   );
   expect(sim.calls("up")).toHaveLength(0);
 });
+
+describe("status of a paused class", () => {
+  test("says paused since the update that shelved it, and --json gives rows without URLs", async () => {
+    expect((await cli(["up", "--skip-quota"])).code).toBe(0);
+    expect((await cli(["pause", "--student", "bob"])).code).toBe(0);
+    const shelvedAt = sim.stacks.get("intro-bob")?.updates?.at(-1)?.time;
+    // A later plain up keeps bob paused; his pause still dates from the update that shelved him.
+    expect((await cli(["up", "--skip-quota", "--force-update"])).code).toBe(0);
+    expect(sim.stacks.get("intro-bob")?.updates?.at(-1)?.time).not.toBe(shelvedAt);
+
+    const table = await cli(["status"]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(
+      new RegExp(`^bob +intro-bob +yes .*paused since ${shelvedAt}`, "m"),
+    );
+    expect(table.stdout).not.toContain("token=");
+
+    const json = await cli(["status", "--json"]);
+    expect(json.code).toBe(0);
+    const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(rows.map((r) => Object.keys(r))).toEqual(
+      Array(3).fill([
+        "student",
+        "stack",
+        "exists",
+        "power",
+        "lastUpdate",
+        "lastResult",
+        "health",
+        "expires",
+      ]),
+    );
+    expect(rows.map((r) => [r.student, r.power, r.health])).toEqual([
+      ["ada", "active", "healthy"],
+      ["bob", "shelved", `paused since ${shelvedAt}`],
+      ["cy", "active", "healthy"],
+    ]);
+    expect(json.stdout).not.toContain("token=");
+
+    const withUrls = JSON.parse((await cli(["status", "--json", "--urls"])).stdout) as {
+      url: string;
+    }[];
+    expect(withUrls.every((r) => /\/lab\?token=[0-9a-f]{32}$/.test(r.url))).toBe(true);
+  });
+});

@@ -86,6 +86,11 @@ const optionSpecs = {
     text: "every workshop's expired stacks in the backend, not only this one's",
   },
   yes: { type: "boolean", text: "destroy without asking (for cron and CI)" },
+  json: { type: "boolean", text: "one JSON array of rows on stdout, for scripts" },
+  urls: {
+    type: "boolean",
+    text: "include each notebook's URL (it holds the student's token: a secret)",
+  },
   help: { type: "boolean", short: "h", text: "this command's help" },
 } as const;
 
@@ -101,6 +106,8 @@ type Values = {
   "skip-quota"?: boolean;
   "all-workshops"?: boolean;
   yes?: boolean;
+  json?: boolean;
+  urls?: boolean;
   help?: boolean;
 };
 
@@ -143,11 +150,11 @@ docs:       docs/workshop.md, "3. up: bring everyone up"`,
     run: runUp,
   },
   status: {
-    summary: "stack state, notebook health and expiry per student",
-    options: ["concurrency"],
+    summary: "stack state, power, notebook health and expiry per student",
+    options: ["concurrency", "json", "urls"],
     usage: `needs:      the settings and the roster; ${backendNeeds}
-writes:     nothing
-exit codes: 0 every student's stack exists and its notebook answers; 1 some do not; 2 bad input
+writes:     nothing; prints a table, or with --json one JSON array of rows (student, stack, exists, power, lastUpdate, lastResult, health, expires); URLs only with --urls
+exit codes: 0 every student's stack exists and its notebook answers (or is paused); 1 some do not; 2 bad input
 docs:       docs/workshop.md, "4. During the workshop"`,
     run: runStatus,
   },
@@ -636,21 +643,54 @@ async function runStatus(ctx: Context): Promise<number> {
     reporter: quiet,
     now: ctx.now,
   }).status(settings, ctx.students(), ctx.concurrency);
-  ctx.print(
-    formatTable([
-      ["student", "stack", "exists", "last update", "result", "notebook", "expires"],
-      ...rows.map((r) => [
-        r.student,
-        r.stack,
-        r.exists ? "yes" : "no",
-        r.lastUpdate ?? "-",
-        r.lastResult ?? "-",
-        r.health,
-        r.expires ?? settings.expires,
+  const urls = ctx.values.urls ?? false;
+  if (ctx.values.json) {
+    ctx.print(
+      JSON.stringify(
+        rows.map((r) => ({
+          student: r.student,
+          stack: r.stack,
+          exists: r.exists,
+          power: r.power ?? null,
+          lastUpdate: r.lastUpdate ?? null,
+          lastResult: r.lastResult ?? null,
+          health: r.health,
+          expires: r.expires ?? settings.expires,
+          ...(urls ? { url: r.url ?? null } : {}),
+        })),
+        null,
+        2,
+      ),
+    );
+  } else {
+    ctx.print(
+      formatTable([
+        [
+          "student",
+          "stack",
+          "exists",
+          "last update",
+          "result",
+          "notebook",
+          "expires",
+          "power",
+          ...(urls ? ["url"] : []),
+        ],
+        ...rows.map((r) => [
+          r.student,
+          r.stack,
+          r.exists ? "yes" : "no",
+          r.lastUpdate ?? "-",
+          r.lastResult ?? "-",
+          r.health,
+          r.expires ?? settings.expires,
+          r.power ?? "-",
+          ...(urls ? [r.url ?? "-"] : []),
+        ]),
       ]),
-    ]),
-  );
-  return rows.every((r) => r.exists && r.health === "healthy")
+    );
+  }
+  return rows.every((r) => r.exists && (r.health === "healthy" || r.power === "shelved"))
     ? exitCodes.ok
     : exitCodes.someFailed;
 }

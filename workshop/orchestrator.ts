@@ -14,6 +14,7 @@ import { Mutex, runPool } from "./concurrency";
 import type { ConfigValues, StackDriver, UpdateResult } from "./driver";
 import { exportStillValid, exportStudent, type ExportManifest } from "./export";
 import { Journal } from "./journal";
+import { pausedSince } from "./power";
 import { probeNotebook, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
@@ -52,10 +53,14 @@ export interface StatusRow {
   student: string;
   stack: string;
   exists: boolean;
+  /** The stack's `power` setting: `active` (also when unset) or `shelved`. */
+  power?: string;
   lastUpdate?: string;
   lastResult?: UpdateResult;
   health: string;
   expires?: string;
+  /** The notebook URL (a secret: shown only on request). */
+  url?: string;
 }
 
 export interface ExportOutcome {
@@ -316,6 +321,16 @@ export class Orchestrator {
     };
   }
 
+  /** "paused since <time of the update that shelved it>", or "paused" when that is unknown. */
+  private async pausedHealth(student: string, stack: string): Promise<string> {
+    const updates = this.driver.updates?.bind(this.driver);
+    if (!updates) return "paused";
+    const limit = 50;
+    const history = await this.retried(student, "history", () => updates(stack, limit));
+    const since = pausedSince(history, history.length < limit);
+    return since ? `paused since ${since}` : "paused";
+  }
+
   /** Stack state, notebook health and expiry, per student; creates nothing. */
   async status(
     settings: WorkshopSettings,
@@ -334,9 +349,14 @@ export class Orchestrator {
           this.retried(student.id, "history", () => this.driver.lastResult(stack)),
           this.retried(student.id, "outputs", () => this.driver.outputs(stack)),
         ]);
+        const config = await this.retried(student.id, "config", () => this.driver.getConfig(stack));
+        const power = config[`${configNamespace}:power`]?.value ?? "active";
         const url = outputs.notebookUrl;
         let health = "no notebookUrl output";
-        if (typeof url === "string") {
+        if (power === "shelved") {
+          // A shelved VM does not answer; probing it would only report it unhealthy.
+          health = await this.pausedHealth(student.id, stack);
+        } else if (typeof url === "string") {
           const p = await probeNotebook(url, { insecure: this.insecure(settings) });
           health = p.healthy ? "healthy" : `unhealthy: ${p.detail}`;
         }
@@ -344,6 +364,8 @@ export class Orchestrator {
           student: student.id,
           stack,
           exists: true,
+          power,
+          url: typeof url === "string" ? url : undefined,
           lastUpdate: info.updateInProgress ? "in progress" : info.lastUpdate,
           lastResult,
           health,

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ConfigValues, StackDriver, StackInfo, UpdateResult } from "../../workshop/driver";
+import type { UpdateRecord } from "../../workshop/power";
 
 export type SimOp =
   | "list"
@@ -16,6 +17,7 @@ export type SimOp =
   | "getConfig"
   | "setConfig"
   | "lastResult"
+  | "updates"
   | "up"
   | "outputs"
   | "destroy"
@@ -37,6 +39,8 @@ interface SimStack {
   files: Map<string, Buffer>;
   /** The `power` the last up applied: a shelved VM's notebook does not answer. */
   power?: string;
+  /** Each up's time and power, oldest first. */
+  updates?: UpdateRecord[];
 }
 
 export interface SimOptions {
@@ -47,6 +51,8 @@ export interface SimOptions {
   /** Stacks that exist before the run, with their config. */
   existing?: Record<string, Record<string, string>>;
   sleep?: (ms: number) => Promise<void>;
+  /** The time an update records; one minute per update from 2030-06-01 by default. */
+  clock?: () => string;
 }
 
 /** What a simulated student has in work/: nested folders, a notebook, a binary file. */
@@ -73,6 +79,9 @@ export class SimulatedBackend {
   private readonly selected = new Set<string>();
   private readonly attempts = new Map<string, number>();
   private seq = 0;
+  private ticks = 0;
+  private readonly clock = () =>
+    this.opts.clock?.() ?? new Date(Date.UTC(2030, 5, 1, 0, this.ticks++)).toISOString();
   private selectsRunning = 0;
   private server?: http.Server;
   private base = "";
@@ -173,6 +182,10 @@ export class SimulatedBackend {
         Object.assign(s.config, values);
         for (const k of remove) delete s.config[k];
       }),
+    updates: (stack, limit) =>
+      this.call("updates", stack, () =>
+        [...(this.need(stack).updates ?? [])].reverse().slice(0, limit),
+      ),
     lastResult: (stack) => this.call("lastResult", stack, () => this.need(stack).history.at(-1)),
     up: (stack, log) =>
       this.call("up", stack, () => {
@@ -182,6 +195,10 @@ export class SimulatedBackend {
         s.resources = 5;
         s.token ??= randomBytes(16).toString("hex");
         s.power = s.config["jetstream-notebooks:power"]?.value;
+        s.updates = [
+          ...(s.updates ?? []),
+          { result: "succeeded", time: this.clock(), power: s.power },
+        ];
         if (s.files.size === 0) s.files = sampleWork(stack);
       }),
     outputs: (stack) =>
