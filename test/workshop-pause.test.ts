@@ -108,3 +108,54 @@ test("a plain up keeps a paused class paused (a late student does not resume it)
   expect(changed.map((r) => r.status)).toEqual(["paused", "paused", "ready"]);
   expect(roster.map((s) => power(s.id))).toEqual(["shelved", "shelved", undefined]);
 });
+
+describe("local ports follow the student id, not the roster row", () => {
+  const local = { ...settings, target: "local" as const, localPortBase: 9000 };
+  const port = (id: string) =>
+    sim.stacks.get(`intro-${id}`)?.config["jetstream-notebooks:notebookPort"]?.value;
+
+  test("a row inserted at the top of the roster changes no other student's config", async () => {
+    await orch.up(local, roster, { concurrency: 3 });
+    const before = Object.fromEntries(roster.map((s) => [s.id, configOf(s.id)]));
+    const ports = roster.map((s) => port(s.id));
+    expect(new Set(ports).size).toBe(3);
+    expect(ports).not.toEqual(["9000", "9001", "9002"]);
+
+    const late: Student = { id: "aaron", line: 2 };
+    const upsBefore = sim.calls("up").length;
+    await orch.up(local, [late, ...roster], { concurrency: 3 });
+    expect(Object.fromEntries(roster.map((s) => [s.id, configOf(s.id)]))).toEqual(before);
+    expect(
+      sim
+        .calls("up")
+        .slice(upsBefore)
+        .map((e) => e.stack),
+    ).toEqual(["intro-aaron"]);
+    expect(ports).not.toContain(port("aaron"));
+  });
+
+  test("a new student whose preferred port is taken gets the next free one; the holder keeps it", async () => {
+    const { preferredPort } = await import("../workshop/localPorts");
+    // bob already holds the port aaron would prefer.
+    await sim.stop();
+    sim = new SimulatedBackend({
+      existing: {
+        "intro-bob": {
+          "jetstream-notebooks:notebookPort": String(preferredPort("aaron", 9000)),
+        },
+      },
+    });
+    await sim.start();
+    orch = new Orchestrator({
+      driver: sim.driver,
+      reporter: new PlainReporter(new Sink(), () => new Date("2030-06-01T00:00:00Z")),
+      probeIntervalMs: 20,
+      probeTimeoutMs: 300,
+    });
+    await orch.up(local, [{ id: "aaron", line: 2 }, ...roster], { concurrency: 3 });
+    expect(port("bob")).toBe(String(preferredPort("aaron", 9000)));
+    expect(port("aaron")).not.toBe(port("bob"));
+    const all = ["aaron", ...roster.map((s) => s.id)].map(port);
+    expect(new Set(all).size).toBe(4);
+  });
+});

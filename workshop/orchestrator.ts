@@ -14,6 +14,7 @@ import { Mutex, runPool } from "./concurrency";
 import type { ConfigValues, StackDriver, UpdateResult } from "./driver";
 import { exportStillValid, exportStudent, type ExportManifest } from "./export";
 import { Journal } from "./journal";
+import { assignPorts } from "./localPorts";
 import { pausedSince } from "./power";
 import { probeNotebook, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
@@ -172,6 +173,8 @@ export class Orchestrator {
   ): Promise<UpResult[]> {
     const rows = new Map(students.map((s, i) => [s.id, i]));
     const only = opts.only;
+    const ports =
+      settings.target === "local" ? await this.localPorts(settings, students) : undefined;
     return runPool(
       only ? students.filter((s) => only.has(s.id)) : students,
       opts.concurrency,
@@ -182,8 +185,35 @@ export class Orchestrator {
           rows.get(student.id) ?? 0,
           opts.forceUpdate ?? false,
           opts.power,
+          ports?.get(student.id),
         ),
       this.opts.signal,
+    );
+  }
+
+  /**
+   * On target local, every roster student's port: the one its stack already has, else a free one
+   * derived from its id (localPorts.ts), so adding a student anywhere in the roster moves no one.
+   */
+  private async localPorts(
+    settings: WorkshopSettings,
+    students: readonly Student[],
+  ): Promise<Map<string, number>> {
+    const existing = new Set((await this.driver.list()).map((s) => s.name));
+    const taken = new Map<string, number>();
+    for (const student of students) {
+      const stack = stackName(settings, student.id);
+      if (!existing.has(stack) || !(await this.select(student.id, stack, false))) continue;
+      const config = await this.retried(student.id, "config", () => this.driver.getConfig(stack));
+      const port = Number(config[`${configNamespace}:notebookPort`]?.value);
+      if (Number.isInteger(port) && port > 0 && ![...taken.values()].includes(port)) {
+        taken.set(student.id, port);
+      }
+    }
+    return assignPorts(
+      students.map((s) => s.id),
+      taken,
+      settings.localPortBase,
     );
   }
 
@@ -211,6 +241,7 @@ export class Orchestrator {
     row: number,
     forceUpdate: boolean,
     power: Power | undefined,
+    localPort?: number,
   ): Promise<UpResult> {
     const stack = stackName(settings, student.id);
     const result = (status: UpStatus, detail: string, extra: Partial<UpResult> = {}): UpResult => {
@@ -225,6 +256,7 @@ export class Orchestrator {
       const keptPower = current[powerKey]?.value;
       const desired: ConfigValues = {
         ...fullKeys(studentConfig(settings, student, row), false),
+        ...(localPort !== undefined ? fullKeys({ notebookPort: String(localPort) }, false) : {}),
         ...fullKeys(this.opts.secrets ?? {}, true),
         ...(power !== undefined
           ? { [powerKey]: { value: power, secret: false } }
