@@ -179,6 +179,7 @@ export function notebookStack(
     worldPorts: acme ? [80] : [],
     imageRef,
     extraSshPublicKey: cfg.sshPublicKey,
+    powerState: cfg.power === "shelved" ? "shelved_offloaded" : "active",
     // Behind HTTPS, students of an instructor's stack share its workshop group.
     securityGroupId:
       imageStack !== undefined && acme

@@ -59,6 +59,12 @@ export interface JetstreamVmArgs {
    * mismatch fails the readiness gate. Applied by the user data, so only when the VM is created.
    */
   data?: DataSource;
+  /**
+   * `active` (default) or `shelved_offloaded`: a shelved VM costs no SUs and keeps its disk, port and
+   * floating IP. A change is an in-place power action; it neither replaces the VM nor re-runs the
+   * readiness gate (whose triggers leave it out), so a shelved stack's up dials nothing.
+   */
+  powerState?: "active" | "shelved_offloaded";
 }
 
 /**
@@ -173,6 +179,7 @@ export class JetstreamVm extends pulumi.ComponentResource {
         imageName: args.vmImage,
         keyPair: keypair.name,
         networks: [{ port: port.id }],
+        powerState: args.powerState ?? "active",
         // Holds the host private key: a secret in state.
         userData: pulumi.secret(userData),
         metadata: {

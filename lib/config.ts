@@ -60,7 +60,15 @@ interface CommonConfig {
   course: string;
   /** Data fetched once per machine and mounted read-only (`dataUrl`, `dataSha256`), if any. */
   data?: { url: string; sha256: string };
+  /** `power`: whether the VM runs (`active`) or is shelved between sessions (`shelved`). */
+  power: Power;
 }
+
+/**
+ * A student VM's power setting. Jetstream2 charges a shelved instance nothing; its disk, address,
+ * DNS name and the notebook's volume all stay.
+ */
+export type Power = "active" | "shelved";
 
 export interface LocalStackConfig extends CommonConfig {
   target: "local";
@@ -131,6 +139,7 @@ export const configKeys = [
   "course",
   "dataUrl",
   "dataSha256",
+  "power",
 ] as const;
 
 /** Keys whose values are secrets: only their presence is validated. */
@@ -352,6 +361,8 @@ export function parseStackConfig(
   };
   const data = parseDataSettings(get("dataUrl"), get("dataSha256"), bad);
 
+  const power = parsePower(get("power"), target, bad);
+
   if (problems.length > 0 || !flavor || !image || !tls.settings) {
     throw new InputError(
       "jetstream-notebooks config",
@@ -370,6 +381,7 @@ export function parseStackConfig(
     warnings,
     course: get("course") ?? configDefaults.course,
     data,
+    power,
   };
   if (target === "local") return { target, ...common };
   if (target === "image") {
@@ -409,6 +421,29 @@ export function sshCidrWarning(cidr: string): string | undefined {
     `[sshCidr] is ${cidr}: every address on the internet may try to log in to every VM over SSH. ` +
     "Keys alone stand between them and the VMs; set your own address, such as 203.0.113.7/32, unless you must reach the VMs from anywhere."
   );
+}
+
+/**
+ * The `power` setting. Only a Jetstream2 VM can be shelved: a local notebook is stopped with
+ * `npm run down` (its volume stays), and an image stack has no VM.
+ */
+export function parsePower(
+  raw: string | undefined,
+  target: StackTarget,
+  bad: (key: string, text: string) => void,
+): Power {
+  if (raw === undefined || raw === "active") return "active";
+  if (raw !== "shelved") {
+    bad("power", `must be "active" or "shelved", got ${shown(raw)}`);
+    return "active";
+  }
+  if (target !== "jetstream") {
+    bad(
+      "power",
+      `shelved applies to target jetstream only (a shelved VM costs no SUs); on target ${target} remove it, and stop a local notebook with \`npm run down\` (its volume stays)`,
+    );
+  }
+  return "shelved";
 }
 
 /** A key as a message names it: odd characters in a misspelt key are shown, not printed raw. */

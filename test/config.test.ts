@@ -39,6 +39,7 @@ describe("parseStackConfig accepts", () => {
       warnings: [],
       course: "course/",
       data: undefined,
+      power: "active",
     });
   });
 
@@ -55,6 +56,7 @@ describe("parseStackConfig accepts", () => {
       notebookPort: 8888,
       course: "course/",
       data: undefined,
+      power: "active",
       vmImage: "Featured-Ubuntu24",
       network: "auto_allocated_network",
       floatingIpPool: "public",

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { promisify } from "node:util";
 import { run, type RunOptions } from "../workshop/cli";
+import { preferredPort } from "../workshop/localPorts";
 import { SimulatedBackend } from "./support/simulated-driver";
 import { standInExporter } from "./support/standInExporter";
 import { repoRoot } from "./support/docker";
@@ -338,13 +339,13 @@ describe("up and status for some students", () => {
     expect(selected).not.toContain("ada");
   });
 
-  test("on target local, a student brought up alone keeps the port of their roster row", async () => {
+  test("on target local, a student brought up alone gets the port of their id", async () => {
     writeSettings({ target: "local", localPortBase: "9000" });
     const r = await cli(["up", "--student", "cy"]);
     expect(r.code).toBe(0);
     expect([...sim.stacks.keys()]).toEqual(["intro-cy"]);
     expect(sim.stacks.get("intro-cy")?.config["jetstream-notebooks:notebookPort"]?.value).toBe(
-      "9002",
+      String(preferredPort("cy", 9000)),
     );
   });
 

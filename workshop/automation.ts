@@ -14,6 +14,7 @@ import {
 import { Mutex } from "./concurrency";
 import type { ConfigValues, StackDriver, StackInfo, UpdateResult } from "./driver";
 import { PulumiProcesses } from "./pulumi-process";
+import type { UpdateRecord } from "./power";
 
 export interface AutomationDriverOptions {
   /** The folder holding Pulumi.yaml and index.ts. */
@@ -123,6 +124,15 @@ export class AutomationDriver implements StackDriver {
   async lastResult(name: string): Promise<UpdateResult | undefined> {
     const [last] = await this.stack(name).history(1);
     return last?.result;
+  }
+
+  async updates(name: string, limit: number): Promise<UpdateRecord[]> {
+    const history = await this.stack(name).history(limit);
+    return history.map((u) => ({
+      result: u.result,
+      time: (u.endTime ?? u.startTime)?.toISOString(),
+      power: u.config?.["jetstream-notebooks:power"]?.value,
+    }));
   }
 
   async up(name: string, log: (text: string) => void): Promise<void> {

@@ -6,6 +6,7 @@
  * the bottom touches the real process (argv, signals, exit).
  */
 import * as path from "node:path";
+import type { Power } from "../lib/config";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { configDefaults } from "../lib/config";
@@ -20,6 +21,7 @@ import {
   type DownOutcome,
   type DownTarget,
   type OrchestratorOptions,
+  type UpResult,
 } from "./orchestrator";
 import { plan } from "./plan";
 import { acquireWorkshopLock, lockFileFor, tookOverMessage, WorkshopLockError } from "./lock";
@@ -102,6 +104,11 @@ const optionSpecs = {
     text: "every workshop's expired stacks in the backend, not only this one's",
   },
   yes: { type: "boolean", text: "destroy without asking (for cron and CI)" },
+  json: { type: "boolean", text: "one JSON array of rows on stdout, for scripts" },
+  urls: {
+    type: "boolean",
+    text: "include each notebook's URL (it holds the student's token: a secret)",
+  },
   help: { type: "boolean", short: "h", text: "this command's help" },
 } as const;
 
@@ -117,6 +124,8 @@ type Values = {
   "skip-quota"?: boolean;
   "all-workshops"?: boolean;
   yes?: boolean;
+  json?: boolean;
+  urls?: boolean;
   help?: boolean;
 };
 
@@ -159,13 +168,34 @@ docs:       docs/workshop.md, "3. up: bring everyone up"`,
     run: runUp,
   },
   status: {
-    summary: "stack state, notebook health and expiry per student",
-    options: ["concurrency"],
+    summary: "stack state, power, notebook health and expiry per student",
+    options: ["concurrency", "json", "urls"],
     usage: `needs:      the settings and the roster; ${backendNeeds}
-writes:     nothing
-exit codes: 0 every student's stack exists and its notebook answers; 1 some do not; 2 bad input
+writes:     nothing; prints a table, or with --json one JSON array of rows (student, stack, exists, power, lastUpdate, lastResult, health, expires); URLs only with --urls
+exit codes: 0 every student's stack exists and its notebook answers (or is paused); 1 some do not; 2 bad input
 docs:       docs/workshop.md, "4. During the workshop"`,
     run: runStatus,
+  },
+  pause: {
+    summary: "shelve every student's VM between sessions (shelved VMs cost 0 SUs)",
+    options: ["concurrency"],
+    usage: `needs:      the settings and the roster (target jetstream); ${backendNeeds}; ${cloudNeeds}
+writes:     power: shelved in each selected student's stack config, then pulumi up per stack (Pulumi's state stays the truth); nothing else of the student's changes: the VM's disk, the volume, the address, the DNS name and the certificate stay
+time:       Jetstream2 shelving can take up to ~15 minutes per instance; --concurrency students at a time
+saves:      a shelved instance is charged 0% of its flavor's SUs per hour (active 100%)
+exit codes: ${exitsUsual}
+docs:       docs/workshop.md, "Between sessions: pause and resume"`,
+    run: (ctx) => runPower(ctx, "shelved"),
+  },
+  resume: {
+    summary: "unshelve the VMs, wait until each notebook answers, write handouts",
+    options: ["concurrency"],
+    usage: `needs:      the settings and the roster (target jetstream); ${backendNeeds}; ${cloudNeeds}
+writes:     power: active in each selected student's stack config, then pulumi up per stack; the handouts as up writes them (the URLs do not change)
+time:       unshelving takes minutes per instance, then the notebook's boot; --concurrency students at a time
+exit codes: ${exitsUsual}
+docs:       docs/workshop.md, "Between sessions: pause and resume"`,
+    run: (ctx) => runPower(ctx, "active"),
   },
   export: {
     summary: "save every student's volume, read on its engine, into --out (default: exportDir)",
@@ -568,7 +598,7 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
 }
 
 async function runUp(ctx: Context): Promise<number> {
-  const { settings, print } = ctx;
+  const { settings } = ctx;
   const selected = ctx.students();
   if (!(await runPlan(ctx, selected))) return exitCodes.badInput;
   const results = await ctx.orchestrator(selected.map((s) => s.id)).up(settings, ctx.roster(), {
@@ -576,6 +606,12 @@ async function runUp(ctx: Context): Promise<number> {
     forceUpdate: ctx.values["force-update"],
     only: ctx.values.student && new Set(selected.map((s) => s.id)),
   });
+  return reportUp(ctx, selected, results);
+}
+
+/** Handouts for the selected students and the summary, as up and resume print them. */
+async function reportUp(ctx: Context, selected: Student[], results: UpResult[]): Promise<number> {
+  const { settings, print } = ctx;
   const byId = new Map(results.map((r) => [r.student.id, r]));
   const entries: HandoutEntry[] = selected.map((s) => {
     const r = byId.get(s.id);
@@ -604,12 +640,46 @@ async function runUp(ctx: Context): Promise<number> {
     entries,
     (text) => ctx.redactor.redact(text),
   );
+  // A paused student's stack is up to date and keeps its URL (it answers again after `resume`).
   const failed = entries.filter((e) => !e.url);
+  const paused = entries.filter((e) => e.status === "paused").length;
   print();
-  print(`${entries.length - failed.length} of ${entries.length} notebooks ready`);
+  print(
+    `${entries.length - failed.length - paused} of ${entries.length} notebooks ready${paused > 0 ? `, ${paused} paused (\`workshop resume\` starts them)` : ""}`,
+  );
   for (const f of failed) print(`  ${f.id}: ${f.status}: ${f.detail}`);
   print(`handouts (they hold tokens; mode 0600): ${files.html}, ${files.csv}`);
   return ctx.finish(failed.length);
+}
+
+/**
+ * pause (`shelved`) and resume (`active`): the stacks' own `power` setting, applied through the up
+ * path; resume then reports as up does.
+ */
+async function runPower(ctx: Context, power: Power): Promise<number> {
+  const { settings, print } = ctx;
+  if (settings.target !== "jetstream") {
+    throw new UsageError(
+      `${ctx.name} shelves Jetstream2 VMs; target ${settings.target} has none: stop local notebooks with \`${invocation} down\` instead (their volumes stay)`,
+      ctx.name,
+    );
+  }
+  const selected = ctx.students();
+  const orchestrator = ctx.orchestrator(selected.map((s) => s.id));
+  const opts = {
+    concurrency: ctx.concurrency,
+    only: ctx.values.student && new Set(selected.map((s) => s.id)),
+  };
+  const results =
+    power === "shelved"
+      ? await orchestrator.pause(settings, ctx.roster(), opts)
+      : await orchestrator.resume(settings, ctx.roster(), opts);
+  if (power === "active") return reportUp(ctx, selected, results);
+  const bad = results.filter((r) => r.status !== "paused");
+  print();
+  print(`${results.length - bad.length} of ${selected.length} paused (shelved: 0 SUs an hour)`);
+  for (const r of bad) print(`  ${r.student.id}: ${r.status}: ${r.detail}`);
+  return ctx.finish(bad.length + (selected.length - results.length));
 }
 
 async function runStatus(ctx: Context): Promise<number> {
@@ -619,21 +689,54 @@ async function runStatus(ctx: Context): Promise<number> {
     reporter: quiet,
     now: ctx.now,
   }).status(settings, ctx.students(), ctx.concurrency);
-  ctx.print(
-    formatTable([
-      ["student", "stack", "exists", "last update", "result", "notebook", "expires"],
-      ...rows.map((r) => [
-        r.student,
-        r.stack,
-        r.exists ? "yes" : "no",
-        r.lastUpdate ?? "-",
-        r.lastResult ?? "-",
-        r.health,
-        r.expires ?? settings.expires,
+  const urls = ctx.values.urls ?? false;
+  if (ctx.values.json) {
+    ctx.print(
+      JSON.stringify(
+        rows.map((r) => ({
+          student: r.student,
+          stack: r.stack,
+          exists: r.exists,
+          power: r.power ?? null,
+          lastUpdate: r.lastUpdate ?? null,
+          lastResult: r.lastResult ?? null,
+          health: r.health,
+          expires: r.expires ?? settings.expires,
+          ...(urls ? { url: r.url ?? null } : {}),
+        })),
+        null,
+        2,
+      ),
+    );
+  } else {
+    ctx.print(
+      formatTable([
+        [
+          "student",
+          "stack",
+          "exists",
+          "last update",
+          "result",
+          "notebook",
+          "expires",
+          "power",
+          ...(urls ? ["url"] : []),
+        ],
+        ...rows.map((r) => [
+          r.student,
+          r.stack,
+          r.exists ? "yes" : "no",
+          r.lastUpdate ?? "-",
+          r.lastResult ?? "-",
+          r.health,
+          r.expires ?? settings.expires,
+          r.power ?? "-",
+          ...(urls ? [r.url ?? "-"] : []),
+        ]),
       ]),
-    ]),
-  );
-  return rows.every((r) => r.exists && r.health === "healthy")
+    );
+  }
+  return rows.every((r) => r.exists && (r.health === "healthy" || r.power === "shelved"))
     ? exitCodes.ok
     : exitCodes.someFailed;
 }

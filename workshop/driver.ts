@@ -5,6 +5,8 @@
  * export, destroy) is above this line, so it is tested without a cloud.
  */
 
+import type { UpdateRecord } from "./power";
+
 export type UpdateResult = "not-started" | "in-progress" | "succeeded" | "failed";
 
 export interface StackInfo {
@@ -32,6 +34,11 @@ export interface StackDriver {
   setConfig(stack: string, values: ConfigValues, remove: string[]): Promise<void>;
   /** The result of the stack's last update, undefined when it never had one. */
   lastResult(stack: string): Promise<UpdateResult | undefined>;
+  /**
+   * Up to `limit` updates, newest first, with the `power` each ran with (status: "paused since").
+   * Optional: without it status says only "paused".
+   */
+  updates?(stack: string, limit: number): Promise<UpdateRecord[]>;
   /** `pulumi up`; `log` receives the engine's output text as it comes. */
   up(stack: string, log: (line: string) => void): Promise<void>;
   /** Output values (secrets in plain text: the caller writes them only to 0600 files). */

@@ -17,10 +17,13 @@ import type { ConfigValues, StackDriver, UpdateResult } from "./driver";
 import { ExportError, exportStudent, type ExportManifest } from "./export";
 import { exportSource, type ExportSource } from "./export-source";
 import { Journal } from "./journal";
+import { assignPorts } from "./localPorts";
+import { pausedSince } from "./power";
 import { probeNotebook, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
 import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
+import type { Power } from "../lib/config";
 import { idProblem, type Student } from "./roster";
 import { configNamespace } from "../lib/rules/stack";
 import { stackName, studentConfig, type WorkshopSettings } from "./settings";
@@ -58,7 +61,7 @@ export interface OrchestratorOptions {
   }) => Promise<ExportManifest>;
 }
 
-export type UpStatus = "ready" | "unchanged" | "failed";
+export type UpStatus = "ready" | "unchanged" | "paused" | "failed";
 
 export interface UpResult {
   student: Student;
@@ -73,10 +76,14 @@ export interface StatusRow {
   student: string;
   stack: string;
   exists: boolean;
+  /** The stack's `power` setting: `active` (also when unset) or `shelved`. */
+  power?: string;
   lastUpdate?: string;
   lastResult?: UpdateResult;
   health: string;
   expires?: string;
+  /** The notebook URL (a secret: shown only on request). */
+  url?: string;
 }
 
 export interface ExportOutcome {
@@ -227,17 +234,79 @@ export class Orchestrator {
   async up(
     settings: WorkshopSettings,
     students: readonly Student[],
-    opts: { concurrency: number; forceUpdate?: boolean; only?: ReadonlySet<string> },
+    opts: {
+      concurrency: number;
+      forceUpdate?: boolean;
+      only?: ReadonlySet<string>;
+      /**
+       * The `power` to set on each stack (pause: shelved, resume: active). Undefined keeps each
+       * stack's own: a plain up for a late student must not resume a paused class.
+       */
+      power?: Power;
+    },
   ): Promise<UpResult[]> {
     const rows = new Map(students.map((s, i) => [s.id, i]));
     const only = opts.only;
+    const ports =
+      settings.target === "local" ? await this.localPorts(settings, students) : undefined;
     return runPool(
       only ? students.filter((s) => only.has(s.id)) : students,
       opts.concurrency,
       (student) =>
-        this.upOne(settings, student, rows.get(student.id) ?? 0, opts.forceUpdate ?? false),
+        this.upOne(
+          settings,
+          student,
+          rows.get(student.id) ?? 0,
+          opts.forceUpdate ?? false,
+          opts.power,
+          ports?.get(student.id),
+        ),
       this.opts.signal,
     );
+  }
+
+  /**
+   * On target local, every roster student's port: the one its stack already has, else a free one
+   * derived from its id (localPorts.ts), so adding a student anywhere in the roster moves no one.
+   */
+  private async localPorts(
+    settings: WorkshopSettings,
+    students: readonly Student[],
+  ): Promise<Map<string, number>> {
+    const existing = new Set((await this.driver.list()).map((s) => s.name));
+    const taken = new Map<string, number>();
+    for (const student of students) {
+      const stack = stackName(settings, student.id);
+      if (!existing.has(stack) || !(await this.select(student.id, stack, false))) continue;
+      const config = await this.retried(student.id, "config", () => this.driver.getConfig(stack));
+      const port = Number(config[`${configNamespace}:notebookPort`]?.value);
+      if (Number.isInteger(port) && port > 0 && ![...taken.values()].includes(port)) {
+        taken.set(student.id, port);
+      }
+    }
+    return assignPorts(
+      students.map((s) => s.id),
+      taken,
+      settings.localPortBase,
+    );
+  }
+
+  /** Shelves each student's VM through its stack (`power: shelved`); nothing is probed. */
+  pause(
+    settings: WorkshopSettings,
+    students: readonly Student[],
+    opts: { concurrency: number; only?: ReadonlySet<string> },
+  ): Promise<UpResult[]> {
+    return this.up(settings, students, { ...opts, power: "shelved" });
+  }
+
+  /** Unshelves each student's VM (`power: active`), then waits until its notebook answers. */
+  resume(
+    settings: WorkshopSettings,
+    students: readonly Student[],
+    opts: { concurrency: number; only?: ReadonlySet<string> },
+  ): Promise<UpResult[]> {
+    return this.up(settings, students, { ...opts, power: "active" });
   }
 
   private async upOne(
@@ -245,6 +314,8 @@ export class Orchestrator {
     student: Student,
     row: number,
     forceUpdate: boolean,
+    power: Power | undefined,
+    localPort?: number,
   ): Promise<UpResult> {
     const stack = stackName(settings, student.id);
     const result = (status: UpStatus, detail: string, extra: Partial<UpResult> = {}): UpResult => {
@@ -254,13 +325,23 @@ export class Orchestrator {
     try {
       this.reporter.update(student.id, "selecting");
       await this.select(student.id, stack, true);
-      const desired: ConfigValues = {
-        ...fullKeys(studentConfig(settings, student, row), false),
-        ...fullKeys(this.opts.secrets ?? {}, true),
-      };
       const current = await this.retried(student.id, "config", () => this.driver.getConfig(stack));
+      // Another workshop's or student's stack of the same name is never taken over.
       const owner = ownerProblem(current, settings.workshop, student.id, stack);
       if (owner) return result("failed", owner);
+      const powerKey = `${configNamespace}:power`;
+      const keptPower = current[powerKey]?.value;
+      const desired: ConfigValues = {
+        ...fullKeys(studentConfig(settings, student, row), false),
+        ...(localPort !== undefined ? fullKeys({ notebookPort: String(localPort) }, false) : {}),
+        ...fullKeys(this.opts.secrets ?? {}, true),
+        ...(power !== undefined
+          ? { [powerKey]: { value: power, secret: false } }
+          : keptPower !== undefined
+            ? { [powerKey]: { value: keptPower, secret: false } }
+            : {}),
+      };
+      const paused = desired[powerKey]?.value === "shelved";
       const stale = Object.keys(current).filter(
         (k) => k.startsWith(`${configNamespace}:`) && !(k in desired),
       );
@@ -274,6 +355,14 @@ export class Orchestrator {
       // Nothing changed and the last update worked: if the notebook answers, there is nothing to do.
       if (!forceUpdate && changed.length === 0 && stale.length === 0) {
         const last = await this.retried(student.id, "history", () => this.driver.lastResult(stack));
+        // A shelved VM does not answer: nothing to probe, nothing to update.
+        if (last === "succeeded" && paused) {
+          return result(
+            "paused",
+            "paused (shelved); `workshop resume` starts it again",
+            await this.urlOf(student.id, stack),
+          );
+        }
         if (last === "succeeded") {
           const outputs = await this.retried(student.id, "outputs", () =>
             this.driver.outputs(stack),
@@ -298,6 +387,13 @@ export class Orchestrator {
         await this.retried(student.id, "up", () => this.driver.up(stack, log));
       } finally {
         close();
+      }
+      if (paused) {
+        return result(
+          "paused",
+          "shelved: costs no SUs; `workshop resume` starts it again",
+          await this.urlOf(student.id, stack),
+        );
       }
       const outputs = await this.retried(student.id, "outputs", () => this.driver.outputs(stack));
       const url = outputs.notebookUrl;
@@ -325,6 +421,25 @@ export class Orchestrator {
     }
   }
 
+  /** The notebook URL and hostname a stack outputs (a paused stack keeps them), if any. */
+  private async urlOf(student: string, stack: string): Promise<Partial<UpResult>> {
+    const outputs = await this.retried(student, "outputs", () => this.driver.outputs(stack));
+    return {
+      url: typeof outputs.notebookUrl === "string" ? outputs.notebookUrl : undefined,
+      hostname: typeof outputs.hostname === "string" ? outputs.hostname : undefined,
+    };
+  }
+
+  /** "paused since <time of the update that shelved it>", or "paused" when that is unknown. */
+  private async pausedHealth(student: string, stack: string): Promise<string> {
+    const updates = this.driver.updates?.bind(this.driver);
+    if (!updates) return "paused";
+    const limit = 50;
+    const history = await this.retried(student, "history", () => updates(stack, limit));
+    const since = pausedSince(history, history.length < limit);
+    return since ? `paused since ${since}` : "paused";
+  }
+
   /** Stack state, notebook health and expiry, per student; creates nothing. */
   async status(
     settings: WorkshopSettings,
@@ -343,9 +458,14 @@ export class Orchestrator {
           this.retried(student.id, "history", () => this.driver.lastResult(stack)),
           this.retried(student.id, "outputs", () => this.driver.outputs(stack)),
         ]);
+        const config = await this.retried(student.id, "config", () => this.driver.getConfig(stack));
+        const power = config[`${configNamespace}:power`]?.value ?? "active";
         const url = outputs.notebookUrl;
         let health = "no notebookUrl output";
-        if (typeof url === "string") {
+        if (power === "shelved") {
+          // A shelved VM does not answer; probing it would only report it unhealthy.
+          health = await this.pausedHealth(student.id, stack);
+        } else if (typeof url === "string") {
           const p = await probeNotebook(url, { insecure: this.insecure(settings) });
           health = p.healthy ? "healthy" : `unhealthy: ${p.detail}`;
         }
@@ -353,6 +473,8 @@ export class Orchestrator {
           student: student.id,
           stack,
           exists: true,
+          power,
+          url: typeof url === "string" ? url : undefined,
           lastUpdate: info.updateInProgress ? "in progress" : info.lastUpdate,
           lastResult,
           health,

@@ -317,7 +317,7 @@ export function parseSettings(doc: unknown, file: string): WorkshopSettings {
   const localPortBase = number("localPortBase", 1024, 65000, 8901);
   if (target === "local" && shared.notebookPort !== undefined) {
     problems.push(
-      "[notebookPort] would give every student the same port on target local; remove it (ports are localPortBase + row)",
+      "[notebookPort] would give every student the same port on target local; remove it (each student gets a port from localPortBase, derived from their id)",
     );
   }
 

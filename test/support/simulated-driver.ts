@@ -9,6 +9,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ConfigValues, StackDriver, StackInfo, UpdateResult } from "../../workshop/driver";
+import type { UpdateRecord } from "../../workshop/power";
 
 export type SimOp =
   | "list"
@@ -16,6 +17,7 @@ export type SimOp =
   | "getConfig"
   | "setConfig"
   | "lastResult"
+  | "updates"
   | "up"
   | "outputs"
   | "destroy"
@@ -35,6 +37,10 @@ interface SimStack {
   resources: number;
   token?: string;
   files: Map<string, Buffer>;
+  /** The `power` the last up applied: a shelved VM's notebook does not answer. */
+  power?: string;
+  /** Each up's time and power, oldest first. */
+  updates?: UpdateRecord[];
 }
 
 export interface SimOptions {
@@ -47,6 +53,8 @@ export interface SimOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Outputs added to (or replacing) a stack's own once it is up, such as a real volume's name. */
   extraOutputs?: (stack: string) => Record<string, unknown>;
+  /** The time an update records; one minute per update from 2030-06-01 by default. */
+  clock?: () => string;
 }
 
 /** What a simulated student has in work/: nested folders, a notebook, a binary file. */
@@ -73,6 +81,9 @@ export class SimulatedBackend {
   private readonly selected = new Set<string>();
   private readonly attempts = new Map<string, number>();
   private seq = 0;
+  private ticks = 0;
+  private readonly clock = () =>
+    this.opts.clock?.() ?? new Date(Date.UTC(2030, 5, 1, 0, this.ticks++)).toISOString();
   private selectsRunning = 0;
   private server?: http.Server;
   private base = "";
@@ -173,6 +184,10 @@ export class SimulatedBackend {
         Object.assign(s.config, values);
         for (const k of remove) delete s.config[k];
       }),
+    updates: (stack, limit) =>
+      this.call("updates", stack, () =>
+        [...(this.need(stack).updates ?? [])].reverse().slice(0, limit),
+      ),
     lastResult: (stack) => this.call("lastResult", stack, () => this.need(stack).history.at(-1)),
     up: (stack, log) =>
       this.call("up", stack, () => {
@@ -181,6 +196,11 @@ export class SimulatedBackend {
         s.history.push("succeeded");
         s.resources = 5;
         s.token ??= randomBytes(16).toString("hex");
+        s.power = s.config["jetstream-notebooks:power"]?.value;
+        s.updates = [
+          ...(s.updates ?? []),
+          { result: "succeeded", time: this.clock(), power: s.power },
+        ];
         if (s.files.size === 0) s.files = sampleWork(stack);
       }),
     outputs: (stack) =>
@@ -219,7 +239,7 @@ export class SimulatedBackend {
     const u = new URL(req.url ?? "/", this.base);
     const m = /^\/s\/([^/]+)(\/.*)$/.exec(u.pathname);
     const s = m ? this.stacks.get(m[1]) : undefined;
-    if (!m || !s?.token || this.silent.has(m[1])) {
+    if (!m || !s?.token || this.silent.has(m[1]) || s.power === "shelved") {
       res.socket?.destroy();
       return;
     }
