@@ -93,6 +93,19 @@ describeWithDocker("notebook image", () => {
     expect(size).toBeLessThanOrEqual(500e6);
   });
 
+  test("numpy.testing loads (SciPy and many course packages import it), test suites trimmed or not", async () => {
+    const out = await docker([
+      "run",
+      "--rm",
+      "--entrypoint",
+      "python",
+      image,
+      "-c",
+      "import numpy.testing, pandas; print('ok')",
+    ]);
+    expect(out.trim()).toBe("ok");
+  });
+
   test("/lab with the token serves the JupyterLab page", async () => {
     const res = await httpGet(`${base}/lab?token=${token}`);
     expect(res.status).toBe(200);

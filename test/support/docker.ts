@@ -50,7 +50,9 @@ export function exec(
         if (opts.check && code !== 0) {
           reject(
             new Error(
-              `${file} ${args.join(" ")} exited ${code}:\n${result.stderr || result.stdout}`,
+              // Both streams: the legacy builder prints a RUN step's own message on stdout and its
+              // deprecation notice on stderr, so either alone can hide the cause.
+              `${file} ${args.join(" ")} exited ${code}:\n${result.stderr}${result.stdout}`,
             ),
           );
         } else {
