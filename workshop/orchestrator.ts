@@ -19,7 +19,7 @@ import { exportSource, type ExportSource } from "./export-source";
 import { Journal } from "./journal";
 import { assignPorts } from "./localPorts";
 import { pausedSince } from "./power";
-import { probeNotebook, type ProbeResult } from "./probe";
+import { probeNotebook, probeTrust, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
 import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
@@ -223,10 +223,6 @@ export class Orchestrator {
     return Date.now() + (this.opts.probeTimeoutMs ?? settings.probeTimeoutMinutes * 60_000);
   }
 
-  private insecure(settings: WorkshopSettings): boolean {
-    return settings.shared.tls === "self-signed";
-  }
-
   /**
    * Brings every student's notebook up; converges when run again. `students` is the whole roster
    * (on target local a student's port follows its row); `only` picks the ones to bring up.
@@ -370,7 +366,7 @@ export class Orchestrator {
           const url = typeof outputs.notebookUrl === "string" ? outputs.notebookUrl : undefined;
           if (url) {
             this.reporter.update(student.id, "checking");
-            const probe = await probeNotebook(url, { insecure: this.insecure(settings) });
+            const probe = await probeNotebook(url, { tls: probeTrust(settings.shared) });
             if (probe.healthy) {
               return result("unchanged", "already up and answering", {
                 url,
@@ -404,7 +400,7 @@ export class Orchestrator {
       const probe: ProbeResult = await probeNotebook(url, {
         deadline: this.probeDeadline(settings),
         intervalMs: this.opts.probeIntervalMs,
-        insecure: this.insecure(settings),
+        tls: probeTrust(settings.shared),
       });
       if (!probe.healthy) {
         return result(
@@ -466,7 +462,7 @@ export class Orchestrator {
           // A shelved VM does not answer; probing it would only report it unhealthy.
           health = await this.pausedHealth(student.id, stack);
         } else if (typeof url === "string") {
-          const p = await probeNotebook(url, { insecure: this.insecure(settings) });
+          const p = await probeNotebook(url, { tls: probeTrust(settings.shared) });
           health = p.healthy ? "healthy" : `unhealthy: ${p.detail}`;
         }
         return {
