@@ -151,6 +151,18 @@ export function ownerProblem(
   return `stack ${stack} belongs to workshop ${w ?? "(none)"}, student ${s ?? "(none)"}, not ${workshop}/${student}: refusing to take it over. Give this workshop a stackPrefix of its own in the settings`;
 }
 
+/**
+ * `stackPrefix` for a stack's config: set on a stack this command creates (no config of ours yet) and
+ * kept on one that has it, so its resources get names unique to the workshop (lib/physicalName.ts).
+ * A stack made without it keeps its names: adding it would rename the key pair, replacing the VM.
+ */
+export function stackPrefixConfig(current: ConfigValues, stackPrefix: string): ConfigValues {
+  const key = `${configNamespace}:stackPrefix`;
+  const ours = Object.keys(current).filter((k) => k.startsWith(`${configNamespace}:`));
+  if (ours.length > 0 && !(key in current)) return {};
+  return { [key]: { value: stackPrefix, secret: false } };
+}
+
 export class Orchestrator {
   private readonly stackLock = new Mutex();
   private readonly driver: StackDriver;
@@ -329,6 +341,7 @@ export class Orchestrator {
       const keptPower = current[powerKey]?.value;
       const desired: ConfigValues = {
         ...fullKeys(studentConfig(settings, student, row), false),
+        ...stackPrefixConfig(current, settings.stackPrefix),
         ...(localPort !== undefined ? fullKeys({ notebookPort: String(localPort) }, false) : {}),
         ...fullKeys(this.opts.secrets ?? {}, true),
         ...(power !== undefined
