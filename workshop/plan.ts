@@ -14,6 +14,7 @@ import {
   type QuotaSource,
   type SuEstimate,
 } from "./quota";
+import { nameCollisions } from "./nameCollisions";
 import type { Student } from "./roster";
 import { expiryEnd, stackName, studentConfig, type WorkshopSettings } from "./settings";
 
@@ -188,6 +189,9 @@ export async function plan(input: {
       problems.push(`quota: ${(e as Error).message}`);
     }
   }
-  const warnings = planWarnings({ ...input, newStudents });
+  const warnings = [
+    ...planWarnings({ ...input, newStudents }),
+    ...nameCollisions(settings, students, input.existingStacks),
+  ];
   return { problems, warnings, notes, quotaTable, su, newStudents };
 }
