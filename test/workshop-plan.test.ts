@@ -156,6 +156,63 @@ describe("plan", () => {
   });
 });
 
+describe("the stacks' network", () => {
+  const settings = parseSettings(base, file);
+  const sourceWith = (network: { name: string; exists: boolean }): QuotaSource => ({
+    description: "test allocation",
+    fetch: (asked) => {
+      expect(asked).toEqual({ network: network.name });
+      return Promise.resolve({
+        instances: { limit: 10, used: 0 },
+        cores: { limit: 100, used: 0 },
+        ramMb: { limit: -1, used: 0 },
+        floatingIps: { limit: 10, used: 0 },
+        network,
+      });
+    },
+  });
+
+  test("a fresh allocation without auto_allocated_network is told the command that creates it", async () => {
+    const report = await plan({
+      settings,
+      students,
+      secrets: {},
+      now,
+      existingStacks: new Set(),
+      quotaSource: sourceWith({ name: "auto_allocated_network", exists: false }),
+    });
+    expect(report.problems).toEqual([
+      "network: auto_allocated_network does not exist in this allocation's project yet (a new allocation gets it only when it is first asked for). Create it once, with the same openrc sourced: `openstack network auto allocated topology create --or-show`, then run plan again",
+    ]);
+  });
+
+  test("another network that does not exist is named with the key", async () => {
+    const report = await plan({
+      settings: parseSettings({ ...base, network: "lab-net", tls: "self-signed" }, file),
+      students,
+      secrets: {},
+      now,
+      existingStacks: new Set(),
+      quotaSource: sourceWith({ name: "lab-net", exists: false }),
+    });
+    expect(report.problems).toEqual([
+      `${file}: [network] is lab-net, and this allocation's project has no network of that name: \`openstack network list\` shows the ones it has`,
+    ]);
+  });
+
+  test("a network that exists is no problem", async () => {
+    const report = await plan({
+      settings,
+      students,
+      secrets: {},
+      now,
+      existingStacks: new Set(),
+      quotaSource: sourceWith({ name: "auto_allocated_network", exists: true }),
+    });
+    expect(report.problems).toEqual([]);
+  });
+});
+
 describe("planWarnings", () => {
   const shared = parseSettings(
     { ...base, sshCidr: "203.0.113.7/32", image: `docker.io/x/y@sha256:${"0".repeat(64)}` },

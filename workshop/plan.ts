@@ -3,12 +3,13 @@
  * config goes through the stack's own validation (parseStackConfig, the function index.ts runs), the
  * allocation's quota is compared with what the new stacks need, and the SU cost is estimated.
  */
-import { parseStackConfig } from "../lib/config";
+import { configDefaults, parseStackConfig } from "../lib/config";
 import { InputError } from "../lib/rules/problems";
 import { isPubliclyTrusted } from "../lib/tlsSettings";
 import {
   checkQuota,
   describeQuota,
+  networkProblem,
   quotaNeeds,
   suEstimate,
   type QuotaSource,
@@ -171,7 +172,11 @@ export async function plan(input: {
     );
   } else {
     try {
-      const quota = await input.quotaSource.fetch();
+      const quota = await input.quotaSource.fetch({
+        network: settings.shared.network ?? configDefaults.network,
+      });
+      const missingNetwork = networkProblem(quota.network, settings.file);
+      if (missingNetwork !== undefined) problems.push(missingNetwork);
       // Behind HTTPS with the instructor's stack, every student shares its security group.
       const sharedSecurityGroup =
         settings.shared.imageStack !== undefined && settings.shared.tls !== "off";
