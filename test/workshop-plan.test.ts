@@ -213,6 +213,42 @@ describe("the stacks' network", () => {
   });
 });
 
+describe("an SU total out of proportion", () => {
+  // Placeholders and the far expiry have warnings of their own; here only the SU total is at stake.
+  const real = { ...base, sshCidr: "198.18.0.7/32", allocation: "cis230000", acmeEmail: "i@x.org" };
+  const roster = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: `s${i + 1}`, line: i + 2 }));
+  const suWarnings = async (doc: Record<string, string>, n: number, when: string) => {
+    const report = await plan({
+      settings: parseSettings({ ...real, ...doc }, file),
+      students: roster(n),
+      secrets: {},
+      now: new Date(when),
+      existingStacks: new Set(roster(n).map((s) => `intro-${s.id}`)),
+    });
+    return report.warnings.filter((w) => w.startsWith("SU estimate"));
+  };
+
+  test("forty m3.small students for 50 days: 2400 SU each", async () => {
+    expect(await suWarnings({ expires: "2030-06-30" }, 40, "2030-05-12T00:00:00Z")).toEqual([
+      "SU estimate: 96000 SUs, 2400 per student (m3.small, 2 SU/hour, for 1200 hours until the end of 2030-06-30), more than the 1000 per student a workshop rarely needs. Check that the allocation holds them; set expires to the last day of the class, choose a smaller flavor, or `workshop pause` between sessions (a shelved VM costs 0 SUs).",
+    ]);
+  });
+
+  test("a large flavor for four days is out of proportion too", async () => {
+    expect(
+      await suWarnings({ expires: "2030-06-30", flavor: "m3.large" }, 3, "2030-06-27T00:00:00Z"),
+    ).toEqual([expect.stringMatching(/^SU estimate: 4608 SUs, 1536 per student \(m3\.large/)]);
+  });
+
+  test("a two-day class on m3.small, or a local one, says nothing", async () => {
+    expect(await suWarnings({ expires: "2030-06-30" }, 40, "2030-06-29T00:00:00Z")).toEqual([]);
+    expect(
+      await suWarnings({ expires: "2030-06-30", target: "local" }, 40, "2030-01-01T00:00:00Z"),
+    ).toEqual([]);
+  });
+});
+
 describe("planWarnings", () => {
   const shared = parseSettings(
     { ...base, sshCidr: "203.0.113.7/32", image: `docker.io/x/y@sha256:${"0".repeat(64)}` },
