@@ -7,6 +7,7 @@
 import { isPubliclyTrusted, tlsModes, type TlsMode } from "../lib/tlsSettings";
 import { httpRequest, type TlsTrust } from "./http";
 import { parseNotebookUrl } from "./notebook-url";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export interface ProbeResult {
   healthy: boolean;
@@ -68,7 +69,7 @@ async function probeOnce(
 }
 
 export async function probeNotebook(url: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const wait = opts.sleep ?? ((ms: number) => sleep(ms));
   const deadline = opts.deadline ?? 0;
   let attempts = 0;
   for (;;) {
@@ -83,6 +84,6 @@ export async function probeNotebook(url: string, opts: ProbeOptions = {}): Promi
     if (outcome.ok || Date.now() + (opts.intervalMs ?? 5_000) > deadline) {
       return { healthy: outcome.ok, detail: outcome.detail, attempts };
     }
-    await sleep(opts.intervalMs ?? 5_000);
+    await wait(opts.intervalMs ?? 5_000);
   }
 }
