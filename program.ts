@@ -59,6 +59,11 @@ export interface NotebookStackOutputs {
   sshHostPublicKey: pulumi.Output<string>;
   /** The Docker volume holding the student's work, on the notebook's engine. */
   volumeName: pulumi.Output<string>;
+  /**
+   * The notebook's container on that engine: `workshop down` stops it before the last export, so
+   * nothing a student writes after the export is read is lost with the stack.
+   */
+  containerName: pulumi.Output<string>;
   student: string;
   workshop: string;
   expires: string;
@@ -123,6 +128,7 @@ export function notebookStack(
       sshUser: pulumi.output(""),
       sshHostPublicKey: pulumi.output(""),
       volumeName: pulumi.output(""),
+      containerName: pulumi.output(""),
     };
   }
 
@@ -157,6 +163,7 @@ export function notebookStack(
       sshUser: pulumi.output(""),
       sshHostPublicKey: pulumi.output(""),
       volumeName: server.volumeName,
+      containerName: server.containerName,
     };
   }
 
@@ -222,6 +229,7 @@ export function notebookStack(
     sshUser: vm.user,
     sshHostPublicKey: vm.hostPublicKey,
     volumeName: server.volumeName,
+    containerName: server.containerName,
   };
 
   if (proxyMode === undefined) {

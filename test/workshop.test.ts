@@ -57,6 +57,7 @@ function setup(simOpts: SimOptions = {}) {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-orch-"));
   const brokenExport = new Set<string>();
   const exported: string[] = [];
+  const stopped: string[] = [];
   const make = (signal?: AbortSignal) =>
     new Orchestrator({
       driver: sim.driver,
@@ -66,9 +67,9 @@ function setup(simOpts: SimOptions = {}) {
       probeIntervalMs: 20,
       probeTimeoutMs: 300,
       now: () => new Date("2031-01-05T12:00:00Z"),
-      exporter: standInExporter(brokenExport, exported),
+      exporter: standInExporter(brokenExport, exported, stopped),
     });
-  return { sim, delays, out, outDir, make, orch: make(), brokenExport, exported };
+  return { sim, delays, out, outDir, make, orch: make(), brokenExport, exported, stopped };
 }
 
 let current: ReturnType<typeof setup> | undefined;
@@ -231,6 +232,15 @@ describe("workshop down and reap", () => {
       expect(order.slice(-3)).toEqual(["outputs", "destroy", "remove"]);
     }
     expect(sim.stacks.size).toBe(0);
+  });
+
+  test("down stops each notebook before its last export; a plain export leaves them running", async () => {
+    const { orch, outDir, stopped } = await start();
+    await orch.up(settings, students(2), { concurrency: 2 });
+    await orch.export(settings, targets(2), { outDir, concurrency: 2 });
+    expect(stopped).toEqual([]);
+    await orch.down(settings, targets(2), { outDir, concurrency: 1, force: false });
+    expect(stopped).toEqual(targets(2).map((t) => t.student));
   });
 
   test("a student whose export failed is not destroyed", async () => {

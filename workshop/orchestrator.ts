@@ -58,6 +58,8 @@ export interface OrchestratorOptions {
     source: ExportSource;
     outDir: string;
     deadlineMs: number;
+    /** True for the last export before a teardown: the notebook is stopped first. */
+    stopNotebook: boolean;
   }) => Promise<ExportManifest>;
 }
 
@@ -499,6 +501,7 @@ export class Orchestrator {
     _settings: WorkshopSettings,
     target: DownTarget,
     outDir: string,
+    stopNotebook: boolean,
   ): Promise<ExportManifest> {
     const outputs = await this.retried(target.student, "outputs", () =>
       this.driver.outputs(target.stack),
@@ -521,12 +524,14 @@ export class Orchestrator {
           outDir: a.outDir,
           deadlineMs: a.deadlineMs,
           now: this.now,
+          stopContainer: a.stopNotebook ? a.source.container : undefined,
         }));
     return exporter({
       student: target.student,
       source,
       outDir,
       deadlineMs: this.opts.exportTimeoutMs ?? 30 * 60_000,
+      stopNotebook,
     });
   }
 
@@ -546,7 +551,7 @@ export class Orchestrator {
             this.reporter.update(t.student, "failed", detail);
             return { ...t, ok: false, detail };
           }
-          const manifest = await this.exportOne(settings, t, opts.outDir);
+          const manifest = await this.exportOne(settings, t, opts.outDir, false);
           const detail = exportSummary(manifest);
           this.reporter.update(t.student, "exported", detail);
           return { ...t, ok: true, detail, manifest };
@@ -607,7 +612,7 @@ export class Orchestrator {
             journal.get(t.stack)?.destroyed !== undefined && Object.keys(outputs).length === 0;
           if (!alreadyDestroyed) {
             try {
-              manifest = await this.exportOne(settings, t, opts.outDir);
+              manifest = await this.exportOne(settings, t, opts.outDir, true);
               await journal.record(t.stack, t.student, {
                 exported: {
                   at: manifest.exportedAt,
