@@ -34,6 +34,7 @@ import { InputError } from "../lib/rules/problems";
 import { readRoster, type Student } from "./roster";
 import { parseConcurrency, readSettings, stackName, type WorkshopSettings } from "./settings";
 import { formatTable } from "./table";
+import { readUsage, usageText } from "./usageReport";
 
 export const exitCodes = { ok: 0, someFailed: 1, badInput: 2, interrupted: 130 } as const;
 
@@ -225,6 +226,17 @@ writes:     as down: the exports, <out>/down-journal.json; destroys and removes 
 exit codes: ${exitsUsual}; 2 also when not confirmed (nothing destroyed)
 docs:       docs/workshop.md, "5. Teardown"`,
     run: runReap,
+  },
+  usage: {
+    summary:
+      "SUs spent so far per student and in total, from the stacks' history, beside plan's forecast",
+    options: ["json"],
+    usage: `needs:      the settings and the roster; ${backendNeeds}
+writes:     nothing; prints a table (student, stack, SUs, active and shelved hours, state now), the total and plan's forecast, or with --json one JSON object (students, totalSu, forecast)
+counts:     each stack's successful updates and destroy: active hours x the flavor's SU/hour, shelved hours free; a stack \`down\` removed is no longer counted
+exit codes: 0 done; 2 bad input
+docs:       docs/workshop.md, "Between sessions: pause and resume"`,
+    run: runUsage,
   },
 };
 
@@ -795,6 +807,24 @@ async function runReap(ctx: Context): Promise<number> {
     return exitCodes.ok;
   }
   return destroy(ctx, expired);
+}
+
+async function runUsage(ctx: Context): Promise<number> {
+  const { settings, print } = ctx;
+  const students = ctx.students();
+  if (settings.target !== "jetstream") {
+    print(`target ${settings.target} runs on this machine: it spends no SUs`);
+    return exitCodes.ok;
+  }
+  const report = await readUsage(ctx.driver(), settings, students, ctx.now());
+  if (ctx.values.json) {
+    print(JSON.stringify(report, null, 2));
+    return exitCodes.ok;
+  }
+  const { table, lines } = usageText(report, settings.expires);
+  print(formatTable(table));
+  for (const line of lines) print(line);
+  return exitCodes.ok;
 }
 
 /** Asks (or requires --yes), then exports, destroys and removes `targets`. */

@@ -199,7 +199,13 @@ export class SimulatedBackend {
         s.power = s.config["jetstream-notebooks:power"]?.value;
         s.updates = [
           ...(s.updates ?? []),
-          { result: "succeeded", time: this.clock(), power: s.power },
+          {
+            result: "succeeded",
+            time: this.clock(),
+            power: s.power,
+            kind: "update",
+            flavor: s.config["jetstream-notebooks:flavor"]?.value,
+          },
         ];
         if (s.files.size === 0) s.files = sampleWork(stack);
       }),
@@ -224,6 +230,10 @@ export class SimulatedBackend {
         s.resources = 0;
         s.token = undefined;
         s.history.push("succeeded");
+        s.updates = [
+          ...(s.updates ?? []),
+          { result: "succeeded", time: this.clock(), kind: "destroy" },
+        ];
       }),
     remove: (stack) =>
       this.call("remove", stack, () => {
