@@ -35,6 +35,7 @@ import { readRoster, type Student } from "./roster";
 import { parseConcurrency, readSettings, stackName, type WorkshopSettings } from "./settings";
 import { formatTable } from "./table";
 import { readUsage, usageText } from "./usageReport";
+import { resetProblems } from "./reset";
 
 export const exitCodes = { ok: 0, someFailed: 1, badInput: 2, interrupted: 130 } as const;
 
@@ -110,6 +111,10 @@ const optionSpecs = {
     type: "boolean",
     text: "include each notebook's URL (it holds the student's token: a secret)",
   },
+  token: {
+    type: "boolean",
+    text: "also issue a new token (the old URL stops working) and reprint the card",
+  },
   help: { type: "boolean", short: "h", text: "this command's help" },
 } as const;
 
@@ -127,6 +132,7 @@ type Values = {
   yes?: boolean;
   json?: boolean;
   urls?: boolean;
+  token?: boolean;
   help?: boolean;
 };
 
@@ -226,6 +232,17 @@ writes:     as down: the exports, <out>/down-journal.json; destroys and removes 
 exit codes: ${exitsUsual}; 2 also when not confirmed (nothing destroyed)
 docs:       docs/workshop.md, "5. Teardown"`,
     run: runReap,
+  },
+  reset: {
+    summary:
+      "a fresh notebook container for a wedged student, keeping their files; --token: a new token",
+    options: ["token"],
+    usage: `needs:      --student ID (repeatable), students whose stack exists and is not paused; the settings and the roster; ${backendNeeds}; ${cloudNeeds}
+writes:     resetGeneration (with --token also tokenGeneration) counted up in the student's stack config, then pulumi up for that stack alone: the notebook container is replaced (with --token the token too); <handoutsDir>/selected/ with the student's card
+keeps:      the volume with the student's files, the VM, its address, DNS name and certificate; running kernels stop (unsaved browser edits since the last autosave are lost)
+exit codes: ${exitsUsual}
+docs:       docs/workshop.md, "4. During the workshop"`,
+    run: runReset,
   },
   usage: {
     summary:
@@ -807,6 +824,25 @@ async function runReap(ctx: Context): Promise<number> {
     return exitCodes.ok;
   }
   return destroy(ctx, expired);
+}
+
+async function runReset(ctx: Context): Promise<number> {
+  const { settings } = ctx;
+  if (!ctx.values.student) {
+    throw new UsageError(
+      "reset needs --student ID: it replaces that student's notebook container (repeat --student for several)",
+      "reset",
+    );
+  }
+  const selected = ctx.students();
+  const problems = await resetProblems(ctx.driver(), settings, selected, invocation);
+  if (problems.length > 0) throw new UsageError(problems.join("\n"), "reset");
+  const results = await ctx.orchestrator(selected.map((s) => s.id)).up(settings, ctx.roster(), {
+    concurrency: ctx.concurrency,
+    only: new Set(selected.map((s) => s.id)),
+    reset: { token: ctx.values.token ?? false },
+  });
+  return reportUp(ctx, selected, results);
 }
 
 async function runUsage(ctx: Context): Promise<number> {
