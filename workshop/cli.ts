@@ -36,6 +36,7 @@ import { parseConcurrency, readSettings, stackName, type WorkshopSettings } from
 import { formatTable } from "./table";
 import { readUsage, usageText } from "./usageReport";
 import { resetProblems } from "./reset";
+import { addSelection } from "./add";
 
 export const exitCodes = { ok: 0, someFailed: 1, badInput: 2, interrupted: 130 } as const;
 
@@ -232,6 +233,16 @@ writes:     as down: the exports, <out>/down-journal.json; destroys and removes 
 exit codes: ${exitsUsual}; 2 also when not confirmed (nothing destroyed)
 docs:       docs/workshop.md, "5. Teardown"`,
     run: runReap,
+  },
+  add: {
+    summary: "bring up a late student (new roster rows) and write only their cards",
+    options: ["concurrency", "skip-quota"],
+    usage: `needs:      the new row(s) in the roster, and --student ID for each (without --student: every roster row that has no stack); the settings; ${backendNeeds}; ${cloudNeeds}
+writes:     the new students' stacks only; <handoutsDir>/selected/ with their cards alone; no other student's stack, port or URL changes
+refuses:    an id that already has a stack (use up --student or reset), an id not on the roster (add its row first); bad rows, with their line, before anything is created
+exit codes: ${exitsUsual}
+docs:       docs/workshop.md, "4. During the workshop"`,
+    run: runAdd,
   },
   reset: {
     summary:
@@ -655,9 +666,10 @@ async function reportUp(ctx: Context, selected: Student[], results: UpResult[]):
     };
   });
   // A run for some students must not replace the whole class's handouts with a few cards.
-  const dir = ctx.values.student
-    ? path.join(settings.handoutsDir, "selected")
-    : settings.handoutsDir;
+  const dir =
+    ctx.values.student || ctx.name === "add"
+      ? path.join(settings.handoutsDir, "selected")
+      : settings.handoutsDir;
   const files = await writeHandouts(
     dir,
     {
@@ -824,6 +836,30 @@ async function runReap(ctx: Context): Promise<number> {
     return exitCodes.ok;
   }
   return destroy(ctx, expired);
+}
+
+async function runAdd(ctx: Context): Promise<number> {
+  const { settings } = ctx;
+  const pick = await addSelection(
+    ctx.driver(),
+    settings,
+    ctx.roster(),
+    ctx.values.student,
+    invocation,
+  );
+  if (pick.problems.length > 0) throw new UsageError(pick.problems.join("\n"), "add");
+  if (pick.nothing !== undefined) {
+    ctx.print(pick.nothing);
+    return exitCodes.ok;
+  }
+  const selected = pick.students;
+  ctx.print(`adding ${selected.map((s) => s.id).join(", ")}`);
+  if (!(await runPlan(ctx, selected))) return exitCodes.badInput;
+  const results = await ctx.orchestrator(selected.map((s) => s.id)).up(settings, ctx.roster(), {
+    concurrency: ctx.concurrency,
+    only: new Set(selected.map((s) => s.id)),
+  });
+  return reportUp(ctx, selected, results);
 }
 
 async function runReset(ctx: Context): Promise<number> {
