@@ -149,6 +149,7 @@ export function notebookStack(
       // `npm run down` keeps the student's work; the next `npm start` reattaches it by name.
       retainWorkVolume: true,
       labels,
+      generations: cfg.generations,
       dataMount: data && { type: "volume", source: data.volumeName },
       dependsOn: data && [data.fetch],
     });
@@ -217,6 +218,7 @@ export function notebookStack(
     limits,
     dependsOn: [vm.ready],
     labels,
+    generations: cfg.generations,
     dataMount: cfg.data && { type: "bind", source: vmDataDir },
   });
   const keyFile = cfg.sshPublicKey ? undefined : sshKeyFileName(cfg);

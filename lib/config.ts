@@ -73,6 +73,17 @@ interface CommonConfig {
   data?: { url: string; sha256: string };
   /** `power`: whether the VM runs (`active`) or is shelved between sessions (`shelved`). */
   power: Power;
+  /**
+   * `resetGeneration` and `tokenGeneration` (0 when unset): `workshop reset` counts them up to get
+   * a fresh notebook container (and with `--token` a new token) through the stack itself.
+   */
+  generations: Generations;
+}
+
+/** How many times a stack's notebook container and its token were reset; see {@link CommonConfig}. */
+export interface Generations {
+  container: number;
+  token: number;
 }
 
 /**
@@ -152,7 +163,12 @@ export const configKeys = [
   "dataUrl",
   "dataSha256",
   "power",
+  "resetGeneration",
+  "tokenGeneration",
 ] as const;
+
+/** Keys a stack has for itself alone (set by `workshop reset`), never shared by the settings. */
+export const perStackKeys: ReadonlySet<string> = new Set(["resetGeneration", "tokenGeneration"]);
 
 /** Keys whose values are secrets: only their presence is validated. */
 export const secretConfigKeys: ReadonlySet<string> = new Set(["dockerHubToken"]);
@@ -381,6 +397,18 @@ export function parseStackConfig(
   const data = parseDataSettings(get("dataUrl"), get("dataSha256"), bad);
 
   const power = parsePower(get("power"), target, bad);
+  const generation = (key: "resetGeneration" | "tokenGeneration"): number => {
+    const text = get(key) ?? "0";
+    if (!/^\d{1,9}$/.test(text)) {
+      bad(key, `must be a whole number from 0 (set by \`workshop reset\`), got ${shown(text)}`);
+      return 0;
+    }
+    return Number(text);
+  };
+  const generations = {
+    container: generation("resetGeneration"),
+    token: generation("tokenGeneration"),
+  };
 
   if (problems.length > 0 || !flavor || !image || !tls.settings) {
     throw new InputError(
@@ -403,6 +431,7 @@ export function parseStackConfig(
     course: get("course") ?? configDefaults.course,
     data,
     power,
+    generations,
   };
   if (target === "local") return { target, ...common };
   if (target === "image") {

@@ -41,6 +41,7 @@ describe("parseStackConfig accepts", () => {
       course: "course/",
       data: undefined,
       power: "active",
+      generations: { container: 0, token: 0 },
     });
   });
 
@@ -59,6 +60,7 @@ describe("parseStackConfig accepts", () => {
       course: "course/",
       data: undefined,
       power: "active",
+      generations: { container: 0, token: 0 },
       vmImage: "Featured-Ubuntu24",
       network: "auto_allocated_network",
       floatingIpPool: "public",

@@ -24,6 +24,7 @@ import type { Reporter } from "./progress";
 import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
 import type { Power } from "../lib/config";
+import { keptGenerations, nextGenerations } from "./reset";
 import { idProblem, type Student } from "./roster";
 import { configNamespace } from "../lib/rules/stack";
 import { stackName, studentConfig, type WorkshopSettings } from "./settings";
@@ -253,6 +254,8 @@ export class Orchestrator {
        * stack's own: a plain up for a late student must not resume a paused class.
        */
       power?: Power;
+      /** Count the reset settings up (reset.ts): a fresh container, with `token` a new token. */
+      reset?: { token: boolean };
     },
   ): Promise<UpResult[]> {
     const rows = new Map(students.map((s, i) => [s.id, i]));
@@ -270,6 +273,7 @@ export class Orchestrator {
           opts.forceUpdate ?? false,
           opts.power,
           ports?.get(student.id),
+          opts.reset,
         ),
       this.opts.signal,
     );
@@ -326,6 +330,7 @@ export class Orchestrator {
     forceUpdate: boolean,
     power: Power | undefined,
     localPort?: number,
+    reset?: { token: boolean },
   ): Promise<UpResult> {
     const stack = stackName(settings, student.id);
     const result = (status: UpStatus, detail: string, extra: Partial<UpResult> = {}): UpResult => {
@@ -346,6 +351,8 @@ export class Orchestrator {
         ...stackPrefixConfig(current, settings.stackPrefix),
         ...(localPort !== undefined ? fullKeys({ notebookPort: String(localPort) }, false) : {}),
         ...fullKeys(this.opts.secrets ?? {}, true),
+        // A plain up keeps the reset counters: dropping them would reset (and change a token) again.
+        ...(reset ? nextGenerations(current, reset.token) : keptGenerations(current)),
         ...(power !== undefined
           ? { [powerKey]: { value: power, secret: false } }
           : keptPower !== undefined

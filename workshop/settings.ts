@@ -11,6 +11,7 @@ import {
   configKeys,
   expiresProblem,
   flavorProblem,
+  perStackKeys,
   secretConfigKeys,
   sshCidrWarning,
   workshopProblem,
@@ -29,7 +30,12 @@ import { maxIdLength } from "./roster";
  * these settings) and secrets, which never go in a file.
  */
 export const sharedStackKeys: readonly string[] = configKeys.filter(
-  (k) => k !== "student" && k !== "workshop" && k !== "stackPrefix" && !secretConfigKeys.has(k),
+  (k) =>
+    k !== "student" &&
+    k !== "workshop" &&
+    k !== "stackPrefix" &&
+    !secretConfigKeys.has(k) &&
+    !perStackKeys.has(k),
 );
 
 /** Settings of the workshop command itself, not passed to stacks. */

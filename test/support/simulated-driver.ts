@@ -42,6 +42,10 @@ interface SimStack {
   power?: string;
   /** Each up's time and power, oldest first. */
   updates?: UpdateRecord[];
+  /** The reset counters the last up applied (`resetGeneration`, `tokenGeneration`). */
+  generations?: { container?: string; token?: string };
+  /** Notebook containers started: the first up, then one per reset. */
+  containers?: number;
 }
 
 export interface SimOptions {
@@ -202,11 +206,29 @@ export class SimulatedBackend {
         log(`Updating (${stack})\n`);
         s.history.push("succeeded");
         s.resources = 5;
+        // As the program declares it: a new tokenGeneration is a new password, and a new
+        // resetGeneration (or token) a new container on the same files.
+        const cfg = (k: string) => s.config[`jetstream-notebooks:${k}`]?.value;
+        const generations = { container: cfg("resetGeneration"), token: cfg("tokenGeneration") };
+        const newToken = s.generations !== undefined && s.generations.token !== generations.token;
+        const newContainer =
+          s.generations === undefined ||
+          newToken ||
+          s.generations.container !== generations.container;
+        if (newToken) s.token = undefined;
+        if (newContainer) s.containers = (s.containers ?? 0) + 1;
+        s.generations = generations;
         s.token ??= randomBytes(16).toString("hex");
         s.power = s.config["jetstream-notebooks:power"]?.value;
         s.updates = [
           ...(s.updates ?? []),
-          { result: "succeeded", time: this.clock(), power: s.power },
+          {
+            result: "succeeded",
+            time: this.clock(),
+            power: s.power,
+            kind: "update",
+            flavor: s.config["jetstream-notebooks:flavor"]?.value,
+          },
         ];
         if (s.files.size === 0) s.files = sampleWork(stack);
       }),
@@ -231,6 +253,10 @@ export class SimulatedBackend {
         s.resources = 0;
         s.token = undefined;
         s.history.push("succeeded");
+        s.updates = [
+          ...(s.updates ?? []),
+          { result: "succeeded", time: this.clock(), kind: "destroy" },
+        ];
       }),
     remove: (stack) =>
       this.call("remove", stack, () => {
