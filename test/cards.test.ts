@@ -42,16 +42,17 @@ describe("the card template", () => {
 
   test.each([
     [
-      "<p>{{name}} {{qr}} {{url}} {{deletionDate}} {{room}}</p>",
-      "the card template: unknown placeholder(s) {{room}}; the ones filled in are {{title}} {{courseUrl}} {{contact}} {{wifi}} {{logo}} {{name}} {{id}} {{qr}} {{url}} {{deletionDate}}",
+      "<p>{{name}} {{qr}} {{url}} {{deletion}} {{room}}</p>",
+      "the card template: unknown placeholder(s) {{room}}; the ones filled in are {{title}} {{courseUrl}} {{contact}} {{wifi}} {{logo}} {{name}} {{id}} {{qr}} {{url}} {{deletionDate}} {{deletion}} {{materials}}",
     ],
     [
-      "<p>{{name}} {{qr}} {{url}}</p>",
-      "the card template: a card must show {{deletionDate}}; put it back in the template",
+      // The date alone is not the sentence: a student must read that their work goes with it.
+      "<p>{{name}} {{qr}} {{url}} {{deletionDate}}</p>",
+      "the card template: a card must show {{deletion}}; put it back in the template",
     ],
     [
-      "<!-- {{deletionDate}} --><p>{{name}} {{qr}} {{url}}</p>",
-      "the card template: a card must show {{deletionDate}}; put it back in the template",
+      "<!-- {{deletion}} --><p>{{name}} {{qr}} {{url}}</p>",
+      "the card template: a card must show {{deletion}}; put it back in the template",
     ],
   ])("%j is refused", (text, message) => {
     expect(() => checkTemplate(text)).toThrow(message);
