@@ -17,6 +17,7 @@ import {
   type Card,
   type Paper,
 } from "../workshop/cards";
+import { materialsLine } from "../workshop/handouts";
 import { findChromium, headlessChromium } from "./support/browser";
 import { describeWithTool, exec, repoRoot } from "./support/docker";
 
@@ -153,7 +154,7 @@ describeWithTool(
 
     test.each(
       (["a4", "letter"] as const).flatMap((paper) => cardsPerPageChoices.map((n) => [paper, n])),
-    )("%s with %i cards a page: every card's content fits", async (paper, perPage) => {
+    )("%s with %i cards a page: every card's content fits, the course's line included", async (paper, perPage) => {
       const html = path.join(dir, `fit-${paper}-${perPage}.html`);
       fs.writeFileSync(
         html,
@@ -163,6 +164,8 @@ describeWithTool(
           deletionDate: "2030-06-30",
           paper: paper as Paper,
           perPage: perPage as 2 | 4 | 6 | 8,
+          // The longest card the workshop makes: with a course, its line about the course's files.
+          materials: materialsLine("astro101-python"),
         }),
       );
       const dom = await headlessChromium(["--dump-dom", `file://${html}`]);

@@ -6,7 +6,7 @@
  */
 import * as path from "node:path";
 import { InputError, shown } from "../lib/rules/problems";
-import { isDnsName, isEmail } from "../lib/rules/names";
+import { isEmail } from "../lib/rules/names";
 import { cardsPerPageChoices, checkTemplate, CardTemplateError } from "./cards";
 import type { CardCourse, CardsPerPage, Paper } from "./cards";
 import { readInputFile, utf8Text } from "./inputFile";
@@ -47,6 +47,9 @@ const cardKeys = [
   "perPage",
   "template",
 ] as const;
+// A host name of one or more labels (a relay may be `localhost` or `mail`), or an address.
+const hostPattern =
+  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const mailKeys = ["from", "host", "port", "user", "caFile"] as const;
 /** A line longer than this does not fit a card at the card's font size. */
 const maxLine = 200;
@@ -246,11 +249,7 @@ export function parseMailBlock(
     }
   }
   const host = text("host");
-  if (
-    host !== undefined &&
-    !isDnsName(host.toLowerCase()) &&
-    !/^[0-9.]+$|^\[?[0-9a-f:]+\]?$/i.test(host)
-  ) {
+  if (host !== undefined && !hostPattern.test(host) && !/^\[?[0-9a-f:.]+\]?$/i.test(host)) {
     problems.push(
       `[mail.host] must be a host name or address such as smtp.uni.example, got ${shown(host)}`,
     );

@@ -134,7 +134,8 @@ export async function renderCards(cards: readonly Card[], opts: CardsOptions): P
   const rows = perPage / 2;
   const cardHeight = paper.height / rows;
   // The QR takes what the card's height leaves after the text lines; never so small a phone fails.
-  const qrMm = Math.max(20, Math.min(60, cardHeight - 46));
+  // The materials line takes two lines of small print more.
+  const qrMm = Math.max(20, Math.min(60, cardHeight - 46 - (opts.materials ? 6 : 0)));
   const logo = logoHtml(opts.course.logoFile);
   const filled = await Promise.all(
     cards.map(async (card) => {
@@ -184,7 +185,7 @@ export async function renderCards(cards: readonly Card[], opts: CardsOptions): P
   }
   .page:last-child { break-after: auto; page-break-after: auto; }
   .card {
-    border: 0.3mm dashed #888; padding: 3mm; overflow: hidden; display: flex; flex-direction: column;
+    border: 0.3mm dashed #888; padding: 2mm; overflow: hidden; display: flex; flex-direction: column;
     align-items: center; text-align: center; font-size: 2.8mm; line-height: 1.25;
     break-inside: avoid; page-break-inside: avoid;
   }
@@ -194,7 +195,7 @@ export async function renderCards(cards: readonly Card[], opts: CardsOptions): P
   .card .id { font-family: monospace; color: #444; }
   .card .qr svg { width: ${qrMm}mm; height: ${qrMm}mm; display: block; }
   .card .url { font-family: monospace; font-size: 2.2mm; word-break: break-all; margin: 1mm 0; }
-  .card p { margin: 0.6mm 0; }
+  .card p { margin: 0.3mm 0; }
   .card .info { color: #444; }
   .card .materials { font-size: 2.2mm; color: #444; }
   .card[data-overflow] { outline: 1mm solid #c00; }
