@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { InputError } from "../lib/rules/problems";
 import { loadCards, smtpPasswordEnv } from "../workshop/cardSettings";
-import { parseSettings } from "../workshop/settings";
+import { parseSettings, parseSettingsText } from "../workshop/settings";
 import { repoRoot } from "./support/docker";
 import { jetstreamSettings } from "./support/workshopFixtures";
 
@@ -214,5 +214,41 @@ describe("loading the card inputs", () => {
     expect(problemsOf(() => loadCards(settingsIn({ logo: "logo.png" })))).toEqual([
       `[cards.logo] ${path.join(dir, "logo.png")} cannot be read (no such file): put the logo there or remove the line`,
     ]);
+  });
+});
+
+describe("the documented blocks", () => {
+  const example = fs.readFileSync(path.join(repoRoot, "workshop.example.yaml"), "utf8");
+
+  test("workshop.example.yaml is accepted, its mail block uncommented too", () => {
+    const file = path.join(repoRoot, "workshop.example.yaml");
+    expect(parseSettingsText(example, file).cards).toMatchObject({
+      title: "Intro to Python",
+      paper: "a4",
+      perPage: 8,
+    });
+    const at = example.indexOf("# mail:");
+    const withMail = example.slice(0, at) + example.slice(at).replace(/^# /gm, "");
+    expect(withMail).not.toBe(example);
+    expect(parseSettingsText(withMail, file).mail).toEqual({
+      from: "Ada Instructor <ada@uni.example>",
+      smtp: { host: "smtp.uni.example", port: 587, secure: false, user: "ada" },
+    });
+  });
+
+  test("the cards and mail blocks of docs/workshop.md are accepted", () => {
+    const doc = fs.readFileSync(path.join(repoRoot, "docs", "workshop.md"), "utf8");
+    const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+    const cards = blocks.find((b) => b.startsWith("cards:"));
+    const mail = blocks.find((b) => b.startsWith("mail:"));
+    expect(cards && mail).toBeTruthy();
+    const s = parseSettingsText(
+      `${Object.entries(jetstreamSettings)
+        .map(([k, v]) => `${k}: "${v}"`)
+        .join("\n")}\n${cards}${mail}`,
+      "/srv/class/workshop.yaml",
+    );
+    expect(s.cards.templateFile).toBe("/srv/class/my-card.html");
+    expect(s.mail?.smtp?.host).toBe("smtp.uni.example");
   });
 });

@@ -154,25 +154,28 @@ describeWithTool(
 
     test.each(
       (["a4", "letter"] as const).flatMap((paper) => cardsPerPageChoices.map((n) => [paper, n])),
-    )("%s with %i cards a page: every card's content fits, the course's line included", async (paper, perPage) => {
-      const html = path.join(dir, `fit-${paper}-${perPage}.html`);
-      fs.writeFileSync(
-        html,
-        await renderCards(cards, {
-          template,
-          course,
-          deletionDate: "2030-06-30",
-          paper: paper as Paper,
-          perPage: perPage as 2 | 4 | 6 | 8,
-          // The longest card the workshop makes: with a course, its line about the course's files.
-          materials: materialsLine("astro101-python"),
-        }),
-      );
-      const dom = await headlessChromium(["--dump-dom", `file://${html}`]);
-      expect(dom.match(/<article class="card"/g)?.length).toBe(cards.length);
-      // The attribute as the page sets it, not the stylesheet and script that mention it.
-      expect(dom).not.toContain('data-overflow=""');
-    });
+    )(
+      "%s with %i cards a page: every card's content fits, the course's line included",
+      async (paper, perPage) => {
+        const html = path.join(dir, `fit-${paper}-${perPage}.html`);
+        fs.writeFileSync(
+          html,
+          await renderCards(cards, {
+            template,
+            course,
+            deletionDate: "2030-06-30",
+            paper: paper as Paper,
+            perPage: perPage as 2 | 4 | 6 | 8,
+            // The longest card the workshop makes: with a course, its line about the course's files.
+            materials: materialsLine("astro101-python"),
+          }),
+        );
+        const dom = await headlessChromium(["--dump-dom", `file://${html}`]);
+        expect(dom.match(/<article class="card"/g)?.length).toBe(cards.length);
+        // The attribute as the page sets it, not the stylesheet and script that mention it.
+        expect(dom).not.toContain('data-overflow=""');
+      },
+    );
 
     test("an edited template whose content does not fit is marked on screen", async () => {
       const html = path.join(dir, "overflow.html");
