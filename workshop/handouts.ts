@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import { renderCards } from "./cards";
 import { loadCards, parseCardsBlock, type LoadedCards } from "./cardSettings";
-import { writePrivateFile } from "./files";
+import { writePrivateFile } from "../lib/privateFile";
 
 export interface HandoutEntry {
   id: string;
