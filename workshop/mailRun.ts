@@ -91,7 +91,7 @@ export async function runMail(run: MailRun): Promise<number> {
   }
   for (const e of withLink) {
     // A link is its student's password: nothing printed may carry it, even an error's echo.
-    redactor.add(new URL(e.url).searchParams.get("token") ?? undefined);
+    if (URL.canParse(e.url)) redactor.add(new URL(e.url).searchParams.get("token") ?? undefined);
   }
   const { mails, withoutEmail } = await composeMails(
     plan.mail,
