@@ -17,6 +17,7 @@ import {
   type Card,
   type Paper,
 } from "../workshop/cards";
+import { materialsLine } from "../workshop/handouts";
 import { findChromium, headlessChromium } from "./support/browser";
 import { describeWithTool, exec, repoRoot } from "./support/docker";
 
@@ -42,16 +43,17 @@ describe("the card template", () => {
 
   test.each([
     [
-      "<p>{{name}} {{qr}} {{url}} {{deletionDate}} {{room}}</p>",
-      "the card template: unknown placeholder(s) {{room}}; the ones filled in are {{title}} {{courseUrl}} {{contact}} {{wifi}} {{logo}} {{name}} {{id}} {{qr}} {{url}} {{deletionDate}}",
+      "<p>{{name}} {{qr}} {{url}} {{deletion}} {{room}}</p>",
+      "the card template: unknown placeholder(s) {{room}}; the ones filled in are {{title}} {{courseUrl}} {{contact}} {{wifi}} {{logo}} {{name}} {{id}} {{qr}} {{url}} {{deletionDate}} {{deletion}} {{materials}}",
     ],
     [
-      "<p>{{name}} {{qr}} {{url}}</p>",
-      "the card template: a card must show {{deletionDate}}; put it back in the template",
+      // The date alone is not the sentence: a student must read that their work goes with it.
+      "<p>{{name}} {{qr}} {{url}} {{deletionDate}}</p>",
+      "the card template: a card must show {{deletion}}; put it back in the template",
     ],
     [
-      "<!-- {{deletionDate}} --><p>{{name}} {{qr}} {{url}}</p>",
-      "the card template: a card must show {{deletionDate}}; put it back in the template",
+      "<!-- {{deletion}} --><p>{{name}} {{qr}} {{url}}</p>",
+      "the card template: a card must show {{deletion}}; put it back in the template",
     ],
   ])("%j is refused", (text, message) => {
     expect(() => checkTemplate(text)).toThrow(message);
@@ -152,23 +154,28 @@ describeWithTool(
 
     test.each(
       (["a4", "letter"] as const).flatMap((paper) => cardsPerPageChoices.map((n) => [paper, n])),
-    )("%s with %i cards a page: every card's content fits", async (paper, perPage) => {
-      const html = path.join(dir, `fit-${paper}-${perPage}.html`);
-      fs.writeFileSync(
-        html,
-        await renderCards(cards, {
-          template,
-          course,
-          deletionDate: "2030-06-30",
-          paper: paper as Paper,
-          perPage: perPage as 2 | 4 | 6 | 8,
-        }),
-      );
-      const dom = await headlessChromium(["--dump-dom", `file://${html}`]);
-      expect(dom.match(/<article class="card"/g)?.length).toBe(cards.length);
-      // The attribute as the page sets it, not the stylesheet and script that mention it.
-      expect(dom).not.toContain('data-overflow=""');
-    });
+    )(
+      "%s with %i cards a page: every card's content fits, the course's line included",
+      async (paper, perPage) => {
+        const html = path.join(dir, `fit-${paper}-${perPage}.html`);
+        fs.writeFileSync(
+          html,
+          await renderCards(cards, {
+            template,
+            course,
+            deletionDate: "2030-06-30",
+            paper: paper as Paper,
+            perPage: perPage as 2 | 4 | 6 | 8,
+            // The longest card the workshop makes: with a course, its line about the course's files.
+            materials: materialsLine("astro101-python"),
+          }),
+        );
+        const dom = await headlessChromium(["--dump-dom", `file://${html}`]);
+        expect(dom.match(/<article class="card"/g)?.length).toBe(cards.length);
+        // The attribute as the page sets it, not the stylesheet and script that mention it.
+        expect(dom).not.toContain('data-overflow=""');
+      },
+    );
 
     test("an edited template whose content does not fit is marked on screen", async () => {
       const html = path.join(dir, "overflow.html");

@@ -11,6 +11,9 @@ import { findChromium, headlessChromium as headless } from "./support/browser";
 import { describeWithTool } from "./support/docker";
 import { handoutCsv, handoutHtml, writeHandouts, type HandoutEntry } from "../workshop/handouts";
 import { parseCsv } from "../workshop/csv";
+import { loadCards } from "../workshop/cardSettings";
+import { parseSettings } from "../workshop/settings";
+import { jetstreamSettings } from "./support/workshopFixtures";
 
 const chromium = findChromium();
 
@@ -55,17 +58,61 @@ describe("handout files", () => {
     expect(fs.readdirSync(out).sort()).toEqual(["handouts.csv", "handouts.html"]);
   });
 
-  test("each card tells its student the deletion date and how to download their work", async () => {
+  test("each card tells its student the deletion date and to download their work", async () => {
     const html = await handoutHtml(info, entries);
-    const cards = html.split('<section class="card"').slice(1);
+    const cards = html.split('<article class="card"').slice(1);
     expect(cards).toHaveLength(2);
     for (const card of cards) {
-      expect(card).toContain("deleted after 2030-06-30");
-      expect(card).toContain("choose Download");
       expect(card).toContain(
-        "tar czf /tmp/my-work.tar.gz -C ~ . &amp;&amp; mv /tmp/my-work.tar.gz ~/",
+        "Your notebook and everything in it is deleted on <b>2030-06-30</b>; download your work before then.",
       );
+      expect(card).toContain("Download");
     }
+  });
+
+  test("the cards follow the settings' cards block: title, lines, logo, paper, cards per page", async () => {
+    fs.writeFileSync(path.join(dir, "logo.svg"), "<svg xmlns='http://www.w3.org/2000/svg'/>");
+    const settings = parseSettings(
+      {
+        ...jetstreamSettings,
+        cards: {
+          title: "Intro to Python",
+          courseUrl: "https://example.org/intro",
+          contact: "Ada, room 2.14",
+          wifi: "Wi-Fi: eduroam",
+          logo: "logo.svg",
+          paper: "letter",
+          perPage: 4,
+        },
+      },
+      path.join(dir, "workshop.yaml"),
+    );
+    const html = await handoutHtml({ ...info, cards: loadCards(settings.cards) }, entries);
+    expect(html).toContain("@page { size: letter;");
+    expect(html).toContain("grid-template-rows: repeat(2,");
+    const [, ada] = html.split('<article class="card"');
+    for (const text of [
+      "Intro to Python",
+      "https://example.org/intro",
+      "Ada, room 2.14",
+      "Wi-Fi: eduroam",
+      'class="logo" alt="" src="data:image/svg+xml;base64,',
+    ]) {
+      expect(ada).toContain(text);
+    }
+  });
+
+  test("an instructor's own template is what the cards are made of", async () => {
+    fs.writeFileSync(
+      path.join(dir, "mine.html"),
+      '<p class="mine">{{name}} / {{qr}} / {{url}} / {{deletion}}</p>',
+    );
+    const settings = parseSettings(
+      { ...jetstreamSettings, cards: { template: "mine.html" } },
+      path.join(dir, "workshop.yaml"),
+    );
+    const html = await handoutHtml({ ...info, cards: loadCards(settings.cards) }, entries);
+    expect(html.match(/<p class="mine">/g)).toHaveLength(2);
   });
 
   test("the CSV quotes what needs it and reads back", () => {
@@ -115,12 +162,12 @@ describeWithTool(
 
     test("renders one card per ready student, names escaped, and lists the rest", async () => {
       const dom = await headless(["--virtual-time-budget=5000", "--dump-dom", `file://${html}`]);
-      const cards = [...dom.matchAll(/<section class="card" data-student="([^"]+)">/g)].map(
+      const cards = [...dom.matchAll(/<article class="card" data-student="([^"]+)">/g)].map(
         (m) => m[1],
       );
       expect(cards).toEqual(["ada", "bob"]);
-      expect(dom).toContain("<h2>Ada &lt;Lovelace&gt; &amp; co</h2>");
-      expect(dom).toContain(`>${entries[1].url}</a>`);
+      expect(dom).toContain('<div class="name">Ada &lt;Lovelace&gt; &amp; co</div>');
+      expect(dom).toContain(`<p class="url">${entries[1].url}</p>`);
       expect((dom.match(/<svg /g) ?? []).length).toBe(2);
       expect(dom).toContain("<li>cy: failed (Quota exceeded for instances)</li>");
     });
@@ -132,7 +179,7 @@ describeWithTool(
         single,
         fs
           .readFileSync(html, "utf8")
-          .replace(/<section class="card" data-student="bob">[\s\S]*?<\/section>/, ""),
+          .replace(/<article class="card" data-student="bob">[\s\S]*?<\/article>/, ""),
       );
       const png = path.join(dir, "shot.png");
       await headless([

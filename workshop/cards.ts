@@ -44,6 +44,10 @@ export interface CardsOptions {
   course: CardCourse;
   /** When each notebook is deleted, as printed (e.g. 2030-06-30). */
   deletionDate: string;
+  /** One line for every card about the course's files (their folder and the update rules). */
+  materials?: string;
+  /** HTML shown above the cards on screen and never printed (what the page holds, who is missing). */
+  screenNote?: string;
   paper?: Paper;
   perPage?: CardsPerPage;
 }
@@ -66,6 +70,8 @@ const placeholders = [
   "qr",
   "url",
   "deletionDate",
+  "deletion",
+  "materials",
 ] as const;
 type Placeholder = (typeof placeholders)[number];
 
@@ -74,8 +80,16 @@ function escapeHtml(text: string): string {
 }
 
 /**
+ * The sentence every card carries, whatever the template around it says: the day the notebook and
+ * its files go, and that the student must take their work home before it.
+ */
+export function deletionSentence(date: string): string {
+  return `Your notebook and everything in it is deleted on <b>${escapeHtml(date)}</b>; download your work before then.`;
+}
+
+/**
  * Checks a template before any card is made: every {{name}} must be one the command fills, and the
- * deletion date and the QR code must be on the card.
+ * deletion sentence, the QR code and the URL must be on the card.
  */
 export function checkTemplate(template: string, source = "the card template"): void {
   const body = template.replace(/<!--[\s\S]*?-->/g, "");
@@ -87,7 +101,7 @@ export function checkTemplate(template: string, source = "the card template"): v
       `${source}: unknown placeholder(s) ${[...new Set(unknown)].map((n) => `{{${n}}}`).join(", ")}; the ones filled in are ${placeholders.map((p) => `{{${p}}}`).join(" ")}`,
     );
   }
-  for (const required of ["deletionDate", "qr", "url"] as const) {
+  for (const required of ["deletion", "qr", "url"] as const) {
     if (!new RegExp(`\\{\\{\\s*${required}\\s*\\}\\}`).test(body)) {
       throw new CardTemplateError(
         `${source}: a card must show {{${required}}}; put it back in the template`,
@@ -120,7 +134,8 @@ export async function renderCards(cards: readonly Card[], opts: CardsOptions): P
   const rows = perPage / 2;
   const cardHeight = paper.height / rows;
   // The QR takes what the card's height leaves after the text lines; never so small a phone fails.
-  const qrMm = Math.max(20, Math.min(60, cardHeight - 46));
+  // The materials line takes two lines of small print more.
+  const qrMm = Math.max(20, Math.min(60, cardHeight - 46 - (opts.materials ? 6 : 0)));
   const logo = logoHtml(opts.course.logoFile);
   const filled = await Promise.all(
     cards.map(async (card) => {
@@ -140,6 +155,8 @@ export async function renderCards(cards: readonly Card[], opts: CardsOptions): P
         qr,
         url: escapeHtml(card.url),
         deletionDate: escapeHtml(opts.deletionDate),
+        deletion: deletionSentence(opts.deletionDate),
+        materials: escapeHtml(opts.materials ?? ""),
       };
       const body = opts.template
         .replace(/<!--[\s\S]*?-->/g, "")
@@ -168,7 +185,7 @@ export async function renderCards(cards: readonly Card[], opts: CardsOptions): P
   }
   .page:last-child { break-after: auto; page-break-after: auto; }
   .card {
-    border: 0.3mm dashed #888; padding: 3mm; overflow: hidden; display: flex; flex-direction: column;
+    border: 0.3mm dashed #888; padding: 2mm; overflow: hidden; display: flex; flex-direction: column;
     align-items: center; text-align: center; font-size: 2.8mm; line-height: 1.25;
     break-inside: avoid; page-break-inside: avoid;
   }
@@ -178,13 +195,17 @@ export async function renderCards(cards: readonly Card[], opts: CardsOptions): P
   .card .id { font-family: monospace; color: #444; }
   .card .qr svg { width: ${qrMm}mm; height: ${qrMm}mm; display: block; }
   .card .url { font-family: monospace; font-size: 2.2mm; word-break: break-all; margin: 1mm 0; }
-  .card p { margin: 0.6mm 0; }
+  .card p { margin: 0.3mm 0; }
   .card .info { color: #444; }
+  .card .materials { font-size: 2.2mm; color: #444; }
   .card[data-overflow] { outline: 1mm solid #c00; }
+  .screen { margin: 4mm 0; max-width: ${paper.width}mm; }
+  .screen .missing { color: #a00; }
+  @media print { .screen { display: none; } }
 </style>
 </head>
 <body>
-${pages.join("\n")}
+${opts.screenNote ? `<div class="screen">${opts.screenNote}</div>\n` : ""}${pages.join("\n")}
 <script>
   // A card whose content does not fit is cut off on paper: mark it, so an edited template shows
   // its problem on screen before anything is printed.

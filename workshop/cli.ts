@@ -15,6 +15,9 @@ import { AutomationDriver } from "./automation";
 import type { StackDriver } from "./driver";
 import { pulumiPreflight } from "./preflight";
 import { writeHandouts, type HandoutEntry } from "./handouts";
+import { loadCards, type LoadedCards } from "./cardSettings";
+import { checkMail, runMail } from "./mailRun";
+import { readStudentLinks } from "./studentLinks";
 import {
   formatBytes,
   Orchestrator,
@@ -116,6 +119,10 @@ const optionSpecs = {
     type: "boolean",
     text: "also issue a new token (the old URL stops working) and reprint the card",
   },
+  send: {
+    type: "boolean",
+    text: "send through the settings' mail server (without it: .eml files only, nothing sent)",
+  },
   help: { type: "boolean", short: "h", text: "this command's help" },
 } as const;
 
@@ -134,6 +141,7 @@ type Values = {
   json?: boolean;
   urls?: boolean;
   token?: boolean;
+  send?: boolean;
   help?: boolean;
 };
 
@@ -223,6 +231,24 @@ writes:     <out>/<student>.tar.gz and .manifest.json, <out>/down-journal.json; 
 exit codes: ${exitsUsual}; 2 also when not confirmed (nothing destroyed)
 docs:       docs/workshop.md, "5. Teardown"`,
     run: runDown,
+  },
+  cards: {
+    summary: "reprint the handout cards from the stacks' outputs (no update)",
+    options: [],
+    usage: `needs:      the settings and the roster; ${backendNeeds} (the notebook URLs are stack outputs); the settings' cards block, if any
+writes:     <handoutsDir>/handouts.html (the cards) and handouts.csv, mode 0600, or with --student <handoutsDir>/selected/, so the whole class's cards stay
+exit codes: 0 every selected student has a card; 1 some have no stack or link yet (the others are printed); 2 bad input (a card template or logo that cannot be used)
+docs:       docs/workshop.md, "Cards and emails"`,
+    run: runCards,
+  },
+  mail: {
+    summary: "email each student their link: .eml files by default, --send to send",
+    options: ["send"],
+    usage: `needs:      the settings' mail block (from; for --send also host, and SMTP_PASSWORD in the environment when user is set) and the roster's email column; ${backendNeeds} (the links are stack outputs)
+writes:     without --send, <handoutsDir>/mail/<student>.eml, mode 0600 (they hold tokens), and sends nothing; with --send, nothing on disk
+exit codes: 0 every selected student with an email was written or sent; 1 some were not (no stack, or refused by the server); 2 bad input (no mail block, no host, no password)
+docs:       docs/workshop.md, "Cards and emails"`,
+    run: runMailCommand,
   },
   reap: {
     summary: "down for this workshop's stacks whose expiry day has passed",
@@ -332,6 +358,8 @@ interface Context {
   finish: (failed: number) => number;
   /** Knows every credential in `env`; every error text shown or written passes through it. */
   redactor: Redactor;
+  /** The settings' card template and logo, read and checked once (InputError when unusable). */
+  cards: () => LoadedCards;
 }
 
 /** The closest of `candidates` to `word` by edit distance, if it is close enough to be a typo. */
@@ -520,6 +548,7 @@ function makeContext(name: string, values: Values, io: RunOptions): Context {
   const wholeRoster = (): Student[] =>
     (roster ??= readRoster(path.resolve(cwd, values.roster ?? settings.roster ?? "roster.csv")));
   let driver: StackDriver | undefined;
+  let cards: LoadedCards | undefined;
   const makeDriver =
     io.driverFactory ??
     ((s: WorkshopSettings) =>
@@ -577,6 +606,7 @@ function makeContext(name: string, values: Values, io: RunOptions): Context {
     finish: (failed) =>
       io.signal?.aborted ? exitCodes.interrupted : failed > 0 ? exitCodes.someFailed : exitCodes.ok,
     redactor: redactorFromEnv(io.env),
+    cards: () => (cards ??= loadCards(settings.cards)),
   };
   return ctx;
 }
@@ -640,6 +670,8 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
 async function runUp(ctx: Context): Promise<number> {
   const { settings } = ctx;
   const selected = ctx.students();
+  // A card template that cannot be used is bad input: found before any stack, not after.
+  ctx.cards();
   if (!(await runPlan(ctx, selected))) return exitCodes.badInput;
   const results = await ctx.orchestrator(selected.map((s) => s.id)).up(settings, ctx.roster(), {
     concurrency: ctx.concurrency,
@@ -651,7 +683,7 @@ async function runUp(ctx: Context): Promise<number> {
 
 /** Handouts for the selected students and the summary, as up and resume print them. */
 async function reportUp(ctx: Context, selected: Student[], results: UpResult[]): Promise<number> {
-  const { settings, print } = ctx;
+  const { print } = ctx;
   const byId = new Map(results.map((r) => [r.student.id, r]));
   const entries: HandoutEntry[] = selected.map((s) => {
     const r = byId.get(s.id);
@@ -665,22 +697,7 @@ async function reportUp(ctx: Context, selected: Student[], results: UpResult[]):
       detail: r?.detail ?? "interrupted before it started",
     };
   });
-  // A run for some students must not replace the whole class's handouts with a few cards.
-  const dir =
-    ctx.values.student || ctx.name === "add"
-      ? path.join(settings.handoutsDir, "selected")
-      : settings.handoutsDir;
-  const files = await writeHandouts(
-    dir,
-    {
-      workshop: settings.workshop,
-      expires: settings.expires,
-      generatedAt: ctx.now(),
-      course: courseNameOf(settings.shared.course ?? configDefaults.course),
-    },
-    entries,
-    (text) => ctx.redactor.redact(text),
-  );
+  const files = await writeCards(ctx, entries);
   // A paused student's stack is up to date and keeps its URL (it answers again after `resume`).
   const failed = entries.filter((e) => !e.url);
   const paused = entries.filter((e) => e.status === "paused").length;
@@ -691,6 +708,66 @@ async function reportUp(ctx: Context, selected: Student[], results: UpResult[]):
   for (const f of failed) print(`  ${f.id}: ${f.status}: ${f.detail}`);
   print(`handouts (they hold tokens; mode 0600): ${files.html}, ${files.csv}`);
   return ctx.finish(failed.length);
+}
+
+/**
+ * Writes the cards and the CSV; a run for some students goes to selected/, so it never replaces the
+ * whole class's handouts with a few cards.
+ */
+async function writeCards(ctx: Context, entries: HandoutEntry[]) {
+  const { settings } = ctx;
+  // A run for some students must not replace the whole class's handouts with a few cards.
+  const dir =
+    ctx.values.student || ctx.name === "add"
+      ? path.join(settings.handoutsDir, "selected")
+      : settings.handoutsDir;
+  return writeHandouts(
+    dir,
+    {
+      workshop: settings.workshop,
+      expires: settings.expires,
+      generatedAt: ctx.now(),
+      course: courseNameOf(settings.shared.course ?? configDefaults.course),
+      cards: ctx.cards(),
+    },
+    entries,
+    (text) => ctx.redactor.redact(text),
+  );
+}
+
+/** `cards`: the handouts again, from what the stacks hold; no update, no probe. */
+async function runCards(ctx: Context): Promise<number> {
+  ctx.cards();
+  const entries = await readStudentLinks(ctx.driver(), ctx.settings, ctx.students(), (t) =>
+    ctx.redactor.redact(t),
+  );
+  const files = await writeCards(ctx, entries);
+  const missing = entries.filter((e) => e.url === undefined);
+  ctx.print(`${entries.length - missing.length} of ${entries.length} card(s) printed`);
+  for (const e of missing) ctx.print(`  ${e.id}: ${e.detail}`);
+  ctx.print(`handouts (they hold tokens; mode 0600): ${files.html}, ${files.csv}`);
+  return ctx.finish(missing.length);
+}
+
+/** `mail`: see mailRun.ts. */
+async function runMailCommand(ctx: Context): Promise<number> {
+  const { settings } = ctx;
+  const plan = checkMail(settings, ctx.values.send ?? false, ctx.io.env);
+  const entries = await readStudentLinks(ctx.driver(), settings, ctx.students(), (t) =>
+    ctx.redactor.redact(t),
+  );
+  const { courseUrl, contact, wifi } = settings.cards;
+  const failed = await runMail({
+    plan,
+    settings,
+    entries,
+    title: settings.cards.title,
+    lines: [courseUrl, contact, wifi].filter((l): l is string => l !== undefined),
+    now: ctx.now(),
+    redactor: ctx.redactor,
+    print: ctx.print,
+  });
+  return ctx.finish(failed);
 }
 
 /**
@@ -706,6 +783,7 @@ async function runPower(ctx: Context, power: Power): Promise<number> {
     );
   }
   const selected = ctx.students();
+  if (power === "active") ctx.cards();
   const orchestrator = ctx.orchestrator(selected.map((s) => s.id));
   const opts = {
     concurrency: ctx.concurrency,

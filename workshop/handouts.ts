@@ -1,12 +1,12 @@
 /**
  * Handouts: a CSV for the instructor's records and a printable HTML page with one card per student
- * (name, URL, QR code) to cut out and hand over. Both hold notebook tokens, so they are written
+ * (cards.ts, from the settings' card template) to cut out and hand over. Both hold notebook tokens, so they are written
  * owner-only (0600) into a private folder.
  */
 import * as path from "node:path";
-import QRCode from "qrcode";
+import { renderCards } from "./cards";
+import { loadCards, parseCardsBlock, type LoadedCards } from "./cardSettings";
 import { writePrivateFile } from "../lib/privateFile";
-import { materialsRulesParagraph } from "../lib/course";
 
 export interface HandoutEntry {
   id: string;
@@ -25,6 +25,8 @@ export interface HandoutInfo {
   generatedAt: Date;
   /** The course's name (its folder under ~/work/): each card then says how course updates work. */
   course?: string;
+  /** The settings' card template and lines, read and checked; the shipped template by default. */
+  cards?: LoadedCards;
 }
 
 /**
@@ -58,38 +60,24 @@ function escapeHtml(text: string): string {
 }
 
 /**
- * What each student is told about the end: the day their notebook and its files are deleted, and
- * how to take everything home before it (a file at a time from the file browser, or the whole home
- * as one archive from a terminal).
+ * The course's folder and the update rules in one line, as much as a card has room for (the whole
+ * paragraph, lib/course.ts's materialsRulesParagraph, is in docs/course.md).
  */
-export function deletionNotice(expires: string): string {
-  return `Your notebook and every file in it are deleted after ${escapeHtml(expires)}. Before then, download what you want to keep: right-click a file in JupyterLab's file browser and choose Download, or, for everything at once, open a Terminal and run <code>tar czf /tmp/my-work.tar.gz -C ~ . &amp;&amp; mv /tmp/my-work.tar.gz ~/</code>, then download my-work.tar.gz.`;
+export function materialsLine(course: string): string {
+  return `Course files: work/${course}/. Updates never overwrite your changes (they arrive as .course-update- files).`;
 }
 
+/**
+ * The printable cards, one per student with a URL, made from the settings' card template; the
+ * students without one are listed above the cards on screen only.
+ */
 export async function handoutHtml(
   info: HandoutInfo,
   entries: readonly HandoutEntry[],
 ): Promise<string> {
+  const cards = info.cards ?? loadCards(parseCardsBlock(undefined, info.workshop, ".", []));
   const withUrl = entries.filter((e): e is HandoutEntry & { url: string } => e.url !== undefined);
   const missing = entries.filter((e) => e.url === undefined);
-  const cards = await Promise.all(
-    withUrl.map(async (e) => {
-      // Medium error correction survives a crease; the SVG scales crisply on paper.
-      const svg = await QRCode.toString(e.url, {
-        type: "svg",
-        errorCorrectionLevel: "M",
-        margin: 2,
-      });
-      return `<section class="card" data-student="${escapeHtml(e.id)}">
-  <h2>${escapeHtml(e.name ?? e.id)}</h2>
-  <p class="id">${escapeHtml(e.id)}</p>
-  <div class="qr">${svg}</div>
-  <p class="url"><a href="${escapeHtml(e.url)}">${escapeHtml(e.url)}</a></p>
-  <p class="note">Your own notebook, until ${escapeHtml(info.expires)}. Keep this link private: it is your password.</p>
-  <p class="deletion">${deletionNotice(info.expires)}</p>
-${info.course === undefined ? "" : `  <p class="note">${escapeHtml(materialsRulesParagraph(info.course))}</p>\n`}</section>`;
-    }),
-  );
   const missingList = missing.length
     ? `<div class="missing"><h2>Not ready (${missing.length})</h2><ul>${missing
         .map(
@@ -97,39 +85,21 @@ ${info.course === undefined ? "" : `  <p class="note">${escapeHtml(materialsRule
         )
         .join("")}</ul><p>Run <code>workshop up</code> again to retry them.</p></div>`
     : "";
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(info.workshop)}: notebook handouts</title>
-<style>
-  body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #111; }
-  header p { color: #555; }
-  .cards { display: grid; grid-template-columns: repeat(2, 1fr); gap: 1rem; }
-  .card { border: 1px dashed #888; padding: 1rem; break-inside: avoid; page-break-inside: avoid; }
-  .card h2 { margin: 0; font-size: 1.3rem; }
-  .card .id { margin: 0.2rem 0; color: #555; font-family: monospace; }
-  .qr svg { width: 220px; height: 220px; display: block; }
-  .url { font-family: monospace; font-size: 0.8rem; word-break: break-all; }
-  .note { font-size: 0.8rem; color: #555; }
-  .deletion { font-size: 0.75rem; color: #333; }
-  .missing { margin-top: 2rem; color: #a00; }
-  @media print { header p, .missing { display: none; } body { margin: 0; } }
-</style>
-</head>
-<body>
-<header>
-<h1>${escapeHtml(info.workshop)}</h1>
-<p>${withUrl.length} notebook(s), until ${escapeHtml(info.expires)} (deleted after it, with every student's files: each card tells its student how to download them); generated ${escapeHtml(info.generatedAt.toISOString())}. This page holds every student's token: print it, hand each card to its student, and do not share the file.</p>
-</header>
-<main class="cards">
-${cards.join("\n")}
-</main>
-${missingList}
-</body>
-</html>
-`;
+  const screenNote = `<h1>${escapeHtml(info.workshop)}</h1>
+<p>${withUrl.length} notebook(s), until ${escapeHtml(info.expires)} (deleted after it, with every student's files: each card tells its student to download them); generated ${escapeHtml(info.generatedAt.toISOString())}. This page holds every student's token: print it, hand each card to its student, and do not share the file. This text is not printed.</p>
+${missingList}`;
+  return renderCards(
+    withUrl.map((e) => ({ id: e.id, name: e.name, url: e.url })),
+    {
+      template: cards.template,
+      course: cards.course,
+      paper: cards.paper,
+      perPage: cards.perPage,
+      deletionDate: info.expires,
+      materials: info.course === undefined ? undefined : materialsLine(info.course),
+      screenNote,
+    },
+  );
 }
 
 export interface HandoutFiles {

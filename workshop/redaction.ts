@@ -17,6 +17,7 @@ export const secretEnvNames: readonly string[] = [
   "AWS_SESSION_TOKEN",
   "AZURE_CLIENT_SECRET",
   "GOOGLE_CREDENTIALS",
+  "SMTP_PASSWORD",
 ];
 
 /**

@@ -20,6 +20,7 @@ import { InputError, shown } from "../lib/rules/problems";
 import { maxStackName, type Target } from "../lib/rules/stack";
 import { hiddenCharacter } from "../lib/rules/text";
 import { parseTlsSettings } from "../lib/tlsSettings";
+import { parseCardsBlock, parseMailBlock, type CardSettings, type MailBlock } from "./cardSettings";
 import { readInputFile, utf8Text } from "./inputFile";
 import type { Student } from "./roster";
 import { maxIdLength } from "./roster";
@@ -49,6 +50,8 @@ const commandKeys = [
   "handoutsDir",
   "exportDir",
   "localPortBase",
+  "cards",
+  "mail",
 ] as const;
 
 export interface WorkshopSettings {
@@ -78,6 +81,10 @@ export interface WorkshopSettings {
   exportDir: string;
   /** On target `local` each student's notebook gets port localPortBase + roster row index. */
   localPortBase: number;
+  /** What the handout cards say and look like (`cards:`; see cardSettings.ts). */
+  cards: CardSettings;
+  /** Sender and mail server for `workshop mail` (`mail:`), if set. */
+  mail?: MailBlock;
   /** Accepted settings that deserve attention (a world-open sshCidr), to print before acting. */
   warnings: string[];
 }
@@ -348,6 +355,8 @@ export function parseSettings(doc: unknown, file: string): WorkshopSettings {
   const roster = place("roster", "file", "roster.csv");
   const handoutsDir = place("handoutsDir", "folder", "handouts");
   const exportDir = place("exportDir", "folder", "exports");
+  const cards = parseCardsBlock(fresh("cards") ? raw.cards : undefined, workshop, dir, problems);
+  const mail = parseMailBlock(fresh("mail") ? raw.mail : undefined, dir, problems);
 
   if (problems.length > 0) throw new InputError(file, problems);
   return {
@@ -365,6 +374,8 @@ export function parseSettings(doc: unknown, file: string): WorkshopSettings {
     handoutsDir: handoutsDir ?? path.resolve(dir, "handouts"),
     exportDir: exportDir ?? path.resolve(dir, "exports"),
     localPortBase,
+    cards,
+    ...(mail === undefined ? {} : { mail }),
     warnings,
   };
 }
