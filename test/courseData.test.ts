@@ -37,6 +37,17 @@ function tmpDir(prefix: string): string {
   return dir;
 }
 
+/** A course folder holding these files and (empty) folders. */
+function courseWith(files: Record<string, string>, folders: string[] = []): string {
+  const dir = path.join(tmpDir("jn-course-"), "course");
+  for (const folder of folders) fs.mkdirSync(path.join(dir, folder), { recursive: true });
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
+}
+
 /** A file server on 127.0.0.1 that counts requests and can fail the first few. */
 let server: http.Server;
 let base = "";
@@ -133,7 +144,7 @@ describe("a dataUrl and the course's own data/", () => {
           { stackName: "dev", now: new Date("2030-01-01") },
         );
         try {
-          await notebookStack(cfg, {});
+          notebookStack(cfg, {});
         } catch (e) {
           return e as Error;
         }
@@ -142,16 +153,6 @@ describe("a dataUrl and the course's own data/", () => {
       { localImageId: `sha256:${"d".repeat(64)}`, stack: "dev" },
     );
     return { error: run.result, declared: run.resources.length };
-  }
-
-  function courseWith(files: Record<string, string>, folders: string[] = []): string {
-    const dir = path.join(tmpDir("jn-course-"), "course");
-    for (const folder of folders) fs.mkdirSync(path.join(dir, folder), { recursive: true });
-    for (const [rel, text] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-      fs.writeFileSync(path.join(dir, rel), text);
-    }
-    return dir;
   }
 
   test("a course with files in data/ is refused before anything is declared, naming both", async () => {
@@ -341,6 +342,8 @@ describeWithDocker("on the local target", () => {
             target: "local",
             student: `s${student}`,
             buildImage: "true",
+            // The example course has its own data/, which a dataUrl may not hide.
+            course: courseWith({ "materials/README.md": "hi" }),
             dataUrl: `${base}/stations.csv`,
             dataSha256: sha,
           },
