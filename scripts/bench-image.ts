@@ -167,12 +167,14 @@ async function main(): Promise<void> {
     for (let i = 1; i <= runs; i++) {
       process.stderr.write(`rebuild with nothing changed ${i}/${runs}...\n`);
       unchangedMs.push((await build(dockerDir, course, tags.course)).ms);
+      process.stderr.write(`  ${seconds(unchangedMs[i - 1] ?? 0)}\n`);
     }
     for (let i = 1; i <= runs; i++) {
       process.stderr.write(`rebuild after a material changed ${i}/${runs}...\n`);
       const before = await layers(tags.course);
       fs.appendFileSync(path.join(course, "materials", material), "\n");
       materialsMs.push((await build(dockerDir, course, tags.course)).ms);
+      process.stderr.write(`  ${seconds(materialsMs[i - 1] ?? 0)}\n`);
       const after = await layers(tags.course);
       rebuiltLayers = Math.max(rebuiltLayers, after.filter((l, k) => l !== before[k]).length);
     }
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
       const requirement = await writeWheel(path.join(course, "wheels"), i);
       fs.appendFileSync(path.join(course, "requirements.txt"), `${requirement}\n`);
       requirementsMs.push((await build(dockerDir, course, tags.requirements)).ms);
+      process.stderr.write(`  ${seconds(requirementsMs[i - 1] ?? 0)}\n`);
     }
     const unchanged = median(unchangedMs);
     const materials = median(materialsMs);
