@@ -15,6 +15,7 @@ const engineSuites = [
   "down-safety",
   "courseImage",
   "courseData",
+  "reset",
 ].map((name) => `<rootDir>/test/${name}.test.ts`);
 
 const shared = {

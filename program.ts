@@ -61,6 +61,11 @@ export interface NotebookStackOutputs {
   sshHostPublicKey: pulumi.Output<string>;
   /** The Docker volume holding the student's work, on the notebook's engine. */
   volumeName: pulumi.Output<string>;
+  /**
+   * The notebook's container on that engine: `workshop down` stops it before the last export, so
+   * nothing a student writes after the export is read is lost with the stack.
+   */
+  containerName: pulumi.Output<string>;
   student: string;
   workshop: string;
   expires: string;
@@ -78,7 +83,8 @@ export function notebookStack(
   cfg: StackConfig,
   options: ProgramOptions = {},
 ): NotebookStackOutputs {
-  // Every physical name (VM, key pair, container, volume) derives from this; it is a DNS label.
+  // Every logical name (so every URN) and the names on the VM's engine (container, volume) derive
+  // from this; the OpenStack resources carry cfg.physicalName (lib/physicalName.ts).
   const name = instanceName(cfg.workshop, cfg.student);
   const labels = {
     "org.jetstream-notebooks.workshop": cfg.workshop,
@@ -137,6 +143,7 @@ export function notebookStack(
       sshUser: pulumi.output(""),
       sshHostPublicKey: pulumi.output(""),
       volumeName: pulumi.output(""),
+      containerName: pulumi.output(""),
     };
   }
 
@@ -157,6 +164,7 @@ export function notebookStack(
       // `npm run down` keeps the student's work; the next `npm start` reattaches it by name.
       retainWorkVolume: true,
       labels,
+      generations: cfg.generations,
       dataMount: data && { type: "volume", source: data.volumeName },
       dependsOn: data && [data.fetch],
     });
@@ -171,6 +179,7 @@ export function notebookStack(
       sshUser: pulumi.output(""),
       sshHostPublicKey: pulumi.output(""),
       volumeName: server.volumeName,
+      containerName: server.containerName,
     };
   }
 
@@ -180,6 +189,7 @@ export function notebookStack(
   const vm = new JetstreamVm(name, {
     workshop: cfg.workshop,
     student: cfg.student,
+    physicalName: cfg.physicalName,
     expires: cfg.expires,
     flavor: cfg.flavor.name,
     vmImage: cfg.vmImage,
@@ -223,6 +233,7 @@ export function notebookStack(
     limits,
     dependsOn: [vm.ready],
     labels,
+    generations: cfg.generations,
     dataMount: cfg.data && { type: "bind", source: vmDataDir },
   });
   const keyFile = cfg.sshPublicKey ? undefined : sshKeyFileName(cfg);
@@ -235,6 +246,7 @@ export function notebookStack(
     sshUser: vm.user,
     sshHostPublicKey: vm.hostPublicKey,
     volumeName: server.volumeName,
+    containerName: server.containerName,
   };
 
   if (proxyMode === undefined) {

@@ -77,6 +77,12 @@ export interface NotebookServerArgs {
    * the engine before it is ready.
    */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * Reset counters (`workshop reset`): a new `container` replaces the container, on the same
+   * volume; a new `token` generates a new token (and so a new container). 0, the default, adds
+   * nothing to what is declared, so a stack from before them is not replaced on its next update.
+   */
+  generations?: { container: number; token: number };
 }
 
 /**
@@ -137,9 +143,17 @@ export class NotebookServer extends pulumi.ComponentResource {
       labels.push({ label: "org.jetstream-notebooks.machine", value: engine.machineId });
     }
 
+    const generations = args.generations ?? { container: 0, token: 0 };
     const token = new random.RandomPassword(
       `${name}-token`,
-      { length: args.tokenLength ?? 48, special: false },
+      {
+        length: args.tokenLength ?? 48,
+        special: false,
+        // A changed keeper makes a new password; none at 0, so older stacks keep their token.
+        ...(generations.token > 0
+          ? { keepers: { tokenGeneration: String(generations.token) } }
+          : {}),
+      },
       { parent: this },
     );
 
@@ -227,6 +241,8 @@ export class NotebookServer extends pulumi.ComponentResource {
         ...childOpts,
         // The host port and the name are fixed: the old container must go before the new starts.
         deleteBeforeReplace: true,
+        // A reset: a fresh container from the same inputs (the volume is a separate resource).
+        ...(generations.container > 0 ? { replacementTrigger: String(generations.container) } : {}),
         // The environment holds the token.
         additionalSecretOutputs: ["envs"],
       },

@@ -32,6 +32,7 @@ describe("parseStackConfig accepts", () => {
       target: "local",
       student: "alice",
       workshop: "workshop",
+      physicalName: "workshop-alice",
       expires: undefined,
       image: { kind: "build", repository: "jupyter-notebook", tag: version },
       flavor: { name: "m3.small", vcpus: 2, ramGb: 6, diskGb: 20, suPerHour: 2 },
@@ -40,6 +41,7 @@ describe("parseStackConfig accepts", () => {
       course: "course/",
       data: undefined,
       power: "active",
+      generations: { container: 0, token: 0 },
     });
   });
 
@@ -50,6 +52,7 @@ describe("parseStackConfig accepts", () => {
       target: "jetstream",
       student: "bob-2",
       workshop: "workshop",
+      physicalName: "workshop-bob-2",
       expires: "2030-03-05",
       image: { kind: "ref", ref: jetstream.image },
       flavor: { name: "m3.small", vcpus: 2, ramGb: 6, diskGb: 20, suPerHour: 2 },
@@ -57,6 +60,7 @@ describe("parseStackConfig accepts", () => {
       course: "course/",
       data: undefined,
       power: "active",
+      generations: { container: 0, token: 0 },
       vmImage: "Featured-Ubuntu24",
       network: "auto_allocated_network",
       floatingIpPool: "public",

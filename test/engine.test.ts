@@ -97,3 +97,14 @@ test("a stack made before volumeName existed falls back to the name the program 
     image,
   });
 });
+
+test("the notebook's container comes from the stack's containerName output, only as a Docker name", () => {
+  expect(exportSource({ ...jetstreamOutputs, containerName: "intro-ada-notebook" }).container).toBe(
+    "intro-ada-notebook",
+  );
+  // Instructor-side state, but a value that is not a container name never reaches a command line.
+  for (const bad of ["--rm", "-v/:/x", "a b", "", "x;rm -rf /"]) {
+    expect(exportSource({ ...jetstreamOutputs, containerName: bad }).container).toBeUndefined();
+  }
+  expect(exportSource(jetstreamOutputs).container).toBeUndefined();
+});

@@ -255,6 +255,74 @@ describeWithDocker("export from the student's engine", () => {
     expect(fs.existsSync(path.join(outDir(), "bob.tar.gz"))).toBe(false);
   });
 
+  test("before a teardown the notebook is stopped first, so its last write is in the archive; a failed export starts it again", async () => {
+    const v = await newVolume("jn-export-stop", "cy");
+    const writer = uniqueName("jn-export-writer");
+    const running = async () =>
+      (
+        await exec("docker", ["container", "inspect", "--format", "{{.State.Running}}", writer])
+      ).stdout.trim();
+    // A student still at work: a counter written twenty times a second until the container stops.
+    await docker([
+      "run",
+      "--detach",
+      "--name",
+      writer,
+      "--network",
+      "none",
+      "--user",
+      "0:0",
+      "--entrypoint",
+      "sh",
+      "--mount",
+      `type=volume,src=${v},dst=/home/jupyter`,
+      image,
+      "-c",
+      "trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo $i > /home/jupyter/clock; sleep 0.05; done",
+    ]);
+    try {
+      const m = await exportStudent({
+        student: "cy",
+        engine: local,
+        volume: v,
+        image,
+        outDir: outDir(),
+        stopContainer: writer,
+      });
+      expect(await running()).toBe("false");
+      const last = await exec("docker", [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "cat",
+        "--mount",
+        `type=volume,src=${v},dst=/data,readonly`,
+        image,
+        "/data/clock",
+      ]);
+      expect(Number(last.stdout)).toBeGreaterThan(0);
+      expect(byPath(m).get("clock")?.sha256).toBe(sha(last.stdout));
+
+      await docker(["start", writer]);
+      await expect(
+        exportStudent({
+          student: "cy",
+          engine: local,
+          volume: v,
+          image,
+          outDir: outDir(),
+          stopContainer: writer,
+          deadlineMs: 1,
+        }),
+      ).rejects.toThrow(`(the notebook ${writer} was started again)`);
+      expect(await running()).toBe("true");
+    } finally {
+      await removeContainer(writer);
+    }
+  });
+
   test("another student's volume is refused", async () => {
     await expect(
       exportStudent({ student: "bob", engine: local, volume, image, outDir: outDir() }),

@@ -129,7 +129,12 @@ function computedOutputs(
     case "tls:index/privateKey:PrivateKey":
       return { ...fakeKeyPair(name), privateKeyPem: "fake", publicKeyPem: "fake" };
     case "random:index/randomPassword:RandomPassword":
-      return { result: fakeDigest(name).slice(0, Number(inputs.length ?? 32)) };
+      // New keepers make a new password, as the provider replaces it.
+      return {
+        result: fakeDigest(
+          inputs.keepers === undefined ? name : `${name} ${JSON.stringify(inputs.keepers)}`,
+        ).slice(0, Number(inputs.length ?? 32)),
+      };
     case "docker:index/image:Image": {
       const imageName = String(inputs.imageName);
       if (inputs.skipPush) {

@@ -16,15 +16,10 @@ import type { Student } from "../workshop/roster";
 import { parseSettings, type WorkshopSettings } from "../workshop/settings";
 import { SimulatedBackend, type SimOptions } from "./support/simulated-driver";
 import { standInExporter } from "./support/standInExporter";
+import { jetstreamSettings } from "./support/workshopFixtures";
 
 const settings: WorkshopSettings = parseSettings(
-  {
-    workshop: "intro",
-    target: "jetstream",
-    expires: "2030-06-30",
-    image: `docker.io/instructor/jupyter-notebook@sha256:${"a".repeat(64)}`,
-    sshCidr: "203.0.113.7/32",
-  },
+  jetstreamSettings,
   path.join(os.tmpdir(), "workshop.yaml"),
 );
 
@@ -62,6 +57,7 @@ function setup(simOpts: SimOptions = {}) {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-orch-"));
   const brokenExport = new Set<string>();
   const exported: string[] = [];
+  const stopped: string[] = [];
   const make = (signal?: AbortSignal) =>
     new Orchestrator({
       driver: sim.driver,
@@ -71,9 +67,9 @@ function setup(simOpts: SimOptions = {}) {
       probeIntervalMs: 20,
       probeTimeoutMs: 300,
       now: () => new Date("2031-01-05T12:00:00Z"),
-      exporter: standInExporter(brokenExport, exported),
+      exporter: standInExporter(brokenExport, exported, stopped),
     });
-  return { sim, delays, out, outDir, make, orch: make(), brokenExport, exported };
+  return { sim, delays, out, outDir, make, orch: make(), brokenExport, exported, stopped };
 }
 
 let current: ReturnType<typeof setup> | undefined;
@@ -197,10 +193,11 @@ describe("workshop up", () => {
 
   test("a key dropped from the settings is removed from the stacks", async () => {
     const { sim, orch } = await start();
-    const withKey = { ...settings, shared: { ...settings.shared, allocation: "tra000000" } };
-    await orch.up(withKey, students(1), { concurrency: 1 });
-    expect(sim.stacks.get("intro-s01")!.config["jetstream-notebooks:allocation"]).toBeDefined();
+    const { allocation, ...withoutKey } = settings.shared;
+    expect(allocation).toBeDefined();
     await orch.up(settings, students(1), { concurrency: 1 });
+    expect(sim.stacks.get("intro-s01")!.config["jetstream-notebooks:allocation"]).toBeDefined();
+    await orch.up({ ...settings, shared: withoutKey }, students(1), { concurrency: 1 });
     expect(sim.stacks.get("intro-s01")!.config["jetstream-notebooks:allocation"]).toBeUndefined();
   });
 
@@ -235,6 +232,15 @@ describe("workshop down and reap", () => {
       expect(order.slice(-3)).toEqual(["outputs", "destroy", "remove"]);
     }
     expect(sim.stacks.size).toBe(0);
+  });
+
+  test("down stops each notebook before its last export; a plain export leaves them running", async () => {
+    const { orch, outDir, stopped } = await start();
+    await orch.up(settings, students(2), { concurrency: 2 });
+    await orch.export(settings, targets(2), { outDir, concurrency: 2 });
+    expect(stopped).toEqual([]);
+    await orch.down(settings, targets(2), { outDir, concurrency: 1, force: false });
+    expect(stopped).toEqual(targets(2).map((t) => t.student));
   });
 
   test("a student whose export failed is not destroyed", async () => {

@@ -132,6 +132,8 @@ export class AutomationDriver implements StackDriver {
       result: u.result,
       time: (u.endTime ?? u.startTime)?.toISOString(),
       power: u.config?.["jetstream-notebooks:power"]?.value,
+      kind: u.kind,
+      flavor: u.config?.["jetstream-notebooks:flavor"]?.value,
     }));
   }
 

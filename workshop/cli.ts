@@ -34,6 +34,9 @@ import { InputError } from "../lib/rules/problems";
 import { readRoster, type Student } from "./roster";
 import { parseConcurrency, readSettings, stackName, type WorkshopSettings } from "./settings";
 import { formatTable } from "./table";
+import { readUsage, usageText } from "./usageReport";
+import { resetProblems } from "./reset";
+import { addSelection } from "./add";
 
 export const exitCodes = { ok: 0, someFailed: 1, badInput: 2, interrupted: 130 } as const;
 
@@ -109,6 +112,10 @@ const optionSpecs = {
     type: "boolean",
     text: "include each notebook's URL (it holds the student's token: a secret)",
   },
+  token: {
+    type: "boolean",
+    text: "also issue a new token (the old URL stops working) and reprint the card",
+  },
   help: { type: "boolean", short: "h", text: "this command's help" },
 } as const;
 
@@ -126,6 +133,7 @@ type Values = {
   yes?: boolean;
   json?: boolean;
   urls?: boolean;
+  token?: boolean;
   help?: boolean;
 };
 
@@ -225,6 +233,38 @@ writes:     as down: the exports, <out>/down-journal.json; destroys and removes 
 exit codes: ${exitsUsual}; 2 also when not confirmed (nothing destroyed)
 docs:       docs/workshop.md, "5. Teardown"`,
     run: runReap,
+  },
+  add: {
+    summary: "bring up a late student (new roster rows) and write only their cards",
+    options: ["concurrency", "skip-quota"],
+    usage: `needs:      the new row(s) in the roster, and --student ID for each (without --student: every roster row that has no stack); the settings; ${backendNeeds}; ${cloudNeeds}
+writes:     the new students' stacks only; <handoutsDir>/selected/ with their cards alone; no other student's stack, port or URL changes
+refuses:    an id that already has a stack (use up --student or reset), an id not on the roster (add its row first); bad rows, with their line, before anything is created
+exit codes: ${exitsUsual}
+docs:       docs/workshop.md, "4. During the workshop"`,
+    run: runAdd,
+  },
+  reset: {
+    summary:
+      "a fresh notebook container for a wedged student, keeping their files; --token: a new token",
+    options: ["token"],
+    usage: `needs:      --student ID (repeatable), students whose stack exists and is not paused; the settings and the roster; ${backendNeeds}; ${cloudNeeds}
+writes:     resetGeneration (with --token also tokenGeneration) counted up in the student's stack config, then pulumi up for that stack alone: the notebook container is replaced (with --token the token too); <handoutsDir>/selected/ with the student's card
+keeps:      the volume with the student's files, the VM, its address, DNS name and certificate; running kernels stop (unsaved browser edits since the last autosave are lost)
+exit codes: ${exitsUsual}
+docs:       docs/workshop.md, "4. During the workshop"`,
+    run: runReset,
+  },
+  usage: {
+    summary:
+      "SUs spent so far per student and in total, from the stacks' history, beside plan's forecast",
+    options: ["json"],
+    usage: `needs:      the settings and the roster; ${backendNeeds}
+writes:     nothing; prints a table (student, stack, SUs, active and shelved hours, state now), the total and plan's forecast, or with --json one JSON object (students, totalSu, forecast)
+counts:     each stack's successful updates and destroy: active hours x the flavor's SU/hour, shelved hours free; a stack \`down\` removed is no longer counted
+exit codes: 0 done; 2 bad input
+docs:       docs/workshop.md, "Between sessions: pause and resume"`,
+    run: runUsage,
   },
 };
 
@@ -626,9 +666,10 @@ async function reportUp(ctx: Context, selected: Student[], results: UpResult[]):
     };
   });
   // A run for some students must not replace the whole class's handouts with a few cards.
-  const dir = ctx.values.student
-    ? path.join(settings.handoutsDir, "selected")
-    : settings.handoutsDir;
+  const dir =
+    ctx.values.student || ctx.name === "add"
+      ? path.join(settings.handoutsDir, "selected")
+      : settings.handoutsDir;
   const files = await writeHandouts(
     dir,
     {
@@ -795,6 +836,67 @@ async function runReap(ctx: Context): Promise<number> {
     return exitCodes.ok;
   }
   return destroy(ctx, expired);
+}
+
+async function runAdd(ctx: Context): Promise<number> {
+  const { settings } = ctx;
+  const pick = await addSelection(
+    ctx.driver(),
+    settings,
+    ctx.roster(),
+    ctx.values.student,
+    invocation,
+  );
+  if (pick.problems.length > 0) throw new UsageError(pick.problems.join("\n"), "add");
+  if (pick.nothing !== undefined) {
+    ctx.print(pick.nothing);
+    return exitCodes.ok;
+  }
+  const selected = pick.students;
+  ctx.print(`adding ${selected.map((s) => s.id).join(", ")}`);
+  if (!(await runPlan(ctx, selected))) return exitCodes.badInput;
+  const results = await ctx.orchestrator(selected.map((s) => s.id)).up(settings, ctx.roster(), {
+    concurrency: ctx.concurrency,
+    only: new Set(selected.map((s) => s.id)),
+  });
+  return reportUp(ctx, selected, results);
+}
+
+async function runReset(ctx: Context): Promise<number> {
+  const { settings } = ctx;
+  if (!ctx.values.student) {
+    throw new UsageError(
+      "reset needs --student ID: it replaces that student's notebook container (repeat --student for several)",
+      "reset",
+    );
+  }
+  const selected = ctx.students();
+  const problems = await resetProblems(ctx.driver(), settings, selected, invocation);
+  if (problems.length > 0) throw new UsageError(problems.join("\n"), "reset");
+  const results = await ctx.orchestrator(selected.map((s) => s.id)).up(settings, ctx.roster(), {
+    concurrency: ctx.concurrency,
+    only: new Set(selected.map((s) => s.id)),
+    reset: { token: ctx.values.token ?? false },
+  });
+  return reportUp(ctx, selected, results);
+}
+
+async function runUsage(ctx: Context): Promise<number> {
+  const { settings, print } = ctx;
+  const students = ctx.students();
+  if (settings.target !== "jetstream") {
+    print(`target ${settings.target} runs on this machine: it spends no SUs`);
+    return exitCodes.ok;
+  }
+  const report = await readUsage(ctx.driver(), settings, students, ctx.now());
+  if (ctx.values.json) {
+    print(JSON.stringify(report, null, 2));
+    return exitCodes.ok;
+  }
+  const { table, lines } = usageText(report, settings.expires);
+  print(formatTable(table));
+  for (const line of lines) print(line);
+  return exitCodes.ok;
 }
 
 /** Asks (or requires --yes), then exports, destroys and removes `targets`. */

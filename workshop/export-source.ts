@@ -11,7 +11,15 @@ export interface ExportSource {
   engine: EngineTarget;
   volume: string;
   image: string;
+  /**
+   * The notebook's container, when the stack names it (stacks made before the `containerName`
+   * output do not); a name Docker would accept, nothing else.
+   */
+  container?: string;
 }
+
+// Docker's own rule for container names; anything else in the output is not used on a command line.
+const containerNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
@@ -32,7 +40,10 @@ export function exportSource(outputs: Record<string, unknown>): ExportSource {
     str(outputs.volumeName) ??
     (workshop && student ? `${instanceName(workshop, student)}-work` : undefined);
   if (!volume) throw new Error("the stack has no volumeName output (did its up ever succeed?)");
-  if (str(outputs.target) !== "jetstream") return { engine: { kind: "local" }, volume, image };
+  const named = str(outputs.containerName);
+  const container = named && containerNamePattern.test(named) ? named : undefined;
+  const common = { volume, image, ...(container ? { container } : {}) };
+  if (str(outputs.target) !== "jetstream") return { engine: { kind: "local" }, ...common };
 
   const host = str(outputs.publicIp);
   const privateKey = str(outputs.sshPrivateKey);
@@ -49,7 +60,6 @@ export function exportSource(outputs: Record<string, unknown>): ExportSource {
   }
   return {
     engine: { kind: "ssh", host, user: str(outputs.sshUser) ?? vmUser, privateKey, hostPublicKey },
-    volume,
-    image,
+    ...common,
   };
 }

@@ -17,7 +17,7 @@ import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import { describeEngine, runDocker, spawnDocker, type EngineTarget } from "./engine";
 import { exportRunArgs, restoreRunArgs } from "./export-helper";
-import { ensurePrivateDir, writePrivateFile } from "./files";
+import { ensurePrivateDir, writePrivateFile } from "../lib/privateFile";
 import {
   ArchiveRefused,
   TarVerifier,
@@ -56,6 +56,13 @@ export interface ExportOptions {
   /** The whole export's deadline; default 30 minutes. */
   deadlineMs?: number;
   now?: () => Date;
+  /**
+   * The student's notebook container, for the export before a teardown: stopped before the volume
+   * is read, so nothing the student writes afterwards is lost with the stack, and started again
+   * when the export fails, since the stack is then kept. Absent for a plain export (a copy taken
+   * while the class goes on).
+   */
+  stopContainer?: string;
 }
 
 export class ExportError extends Error {
@@ -135,15 +142,70 @@ async function checkVolume(opts: ExportOptions, engineName: string): Promise<voi
   }
 }
 
+/**
+ * Stops the notebook container; true when it was running. A container that is not there (removed
+ * by hand, or never made) is nothing to stop: its volume is what the export reads.
+ */
+async function stopNotebook(opts: ExportOptions, container: string, engineName: string) {
+  const state = await runDocker(
+    opts.engine,
+    ["container", "inspect", "--format", "{{.State.Running}}", container],
+    { timeoutMs: 120_000 },
+  );
+  if (state.code !== 0) {
+    if (/no such (container|object)/i.test(state.stderr)) return false;
+    throw new ExportError(
+      opts.student,
+      `could not reach ${engineName}: ${firstLines(state.stderr) || `docker exited ${state.code}`}; run it again once it answers`,
+      true,
+    );
+  }
+  if (state.stdout.trim() !== "true") return false;
+  // Jupyter's own shutdown takes a few seconds; then the engine kills what is left.
+  const stop = await runDocker(opts.engine, ["stop", "--time", "20", container], {
+    timeoutMs: 120_000,
+  });
+  if (stop.code !== 0) {
+    throw new ExportError(
+      opts.student,
+      `could not stop the notebook ${container} on ${engineName} before its last export: ${firstLines(stop.stderr) || `docker exited ${stop.code}`}; run it again`,
+      true,
+    );
+  }
+  return true;
+}
+
 /** Exports one student's volume; see the file's header. Throws {@link ExportError}. */
 export async function exportStudent(opts: ExportOptions): Promise<ExportManifest> {
   if (!studentFileName.test(opts.student)) {
     throw new ExportError(opts.student, "the student id cannot be a file name");
   }
-  const started = Date.now();
-  const deadlineMs = opts.deadlineMs ?? 30 * 60_000;
   const engineName = describeEngine(opts.engine);
   await checkVolume(opts, engineName);
+  const container = opts.stopContainer;
+  const stopped = container ? await stopNotebook(opts, container, engineName) : false;
+  try {
+    return await readVolume(opts, engineName);
+  } catch (e) {
+    if (!stopped || !container) throw e;
+    // The stack is kept when its export fails: its notebook goes on as it was.
+    const start = await runDocker(opts.engine, ["start", container], { timeoutMs: 120_000 });
+    const restarted =
+      start.code === 0
+        ? `the notebook ${container} was started again`
+        : `the notebook ${container} was stopped for the export and did not start again (${firstLines(start.stderr)}); \`docker start ${container}\` on that engine, or \`workshop reset --student ${opts.student}\`, brings it back with the same files`;
+    const message = e instanceof Error ? e.message.replace(/^export of [^:]*: /, "") : String(e);
+    throw new ExportError(
+      opts.student,
+      `${message} (${restarted})`,
+      e instanceof ExportError && e.retryable,
+    );
+  }
+}
+
+async function readVolume(opts: ExportOptions, engineName: string): Promise<ExportManifest> {
+  const started = Date.now();
+  const deadlineMs = opts.deadlineMs ?? 30 * 60_000;
 
   await ensurePrivateDir(opts.outDir);
   const staging = await fsp.mkdtemp(path.join(opts.outDir, `.export-${opts.student}-`));

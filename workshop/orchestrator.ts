@@ -19,11 +19,12 @@ import { exportSource, type ExportSource } from "./export-source";
 import { Journal } from "./journal";
 import { assignPorts } from "./localPorts";
 import { pausedSince } from "./power";
-import { probeNotebook, type ProbeResult } from "./probe";
+import { probeNotebook, probeTrust, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
 import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
 import type { Power } from "../lib/config";
+import { keptGenerations, nextGenerations } from "./reset";
 import { idProblem, type Student } from "./roster";
 import { configNamespace } from "../lib/rules/stack";
 import { stackName, studentConfig, type WorkshopSettings } from "./settings";
@@ -58,6 +59,8 @@ export interface OrchestratorOptions {
     source: ExportSource;
     outDir: string;
     deadlineMs: number;
+    /** True for the last export before a teardown: the notebook is stopped first. */
+    stopNotebook: boolean;
   }) => Promise<ExportManifest>;
 }
 
@@ -151,6 +154,18 @@ export function ownerProblem(
   return `stack ${stack} belongs to workshop ${w ?? "(none)"}, student ${s ?? "(none)"}, not ${workshop}/${student}: refusing to take it over. Give this workshop a stackPrefix of its own in the settings`;
 }
 
+/**
+ * `stackPrefix` for a stack's config: set on a stack this command creates (no config of ours yet) and
+ * kept on one that has it, so its resources get names unique to the workshop (lib/physicalName.ts).
+ * A stack made without it keeps its names: adding it would rename the key pair, replacing the VM.
+ */
+export function stackPrefixConfig(current: ConfigValues, stackPrefix: string): ConfigValues {
+  const key = `${configNamespace}:stackPrefix`;
+  const ours = Object.keys(current).filter((k) => k.startsWith(`${configNamespace}:`));
+  if (ours.length > 0 && !(key in current)) return {};
+  return { [key]: { value: stackPrefix, secret: false } };
+}
+
 export class Orchestrator {
   private readonly stackLock = new Mutex();
   private readonly driver: StackDriver;
@@ -223,10 +238,6 @@ export class Orchestrator {
     return Date.now() + (this.opts.probeTimeoutMs ?? settings.probeTimeoutMinutes * 60_000);
   }
 
-  private insecure(settings: WorkshopSettings): boolean {
-    return settings.shared.tls === "self-signed";
-  }
-
   /**
    * Brings every student's notebook up; converges when run again. `students` is the whole roster
    * (on target local a student's port follows its row); `only` picks the ones to bring up.
@@ -243,6 +254,8 @@ export class Orchestrator {
        * stack's own: a plain up for a late student must not resume a paused class.
        */
       power?: Power;
+      /** Count the reset settings up (reset.ts): a fresh container, with `token` a new token. */
+      reset?: { token: boolean };
     },
   ): Promise<UpResult[]> {
     const rows = new Map(students.map((s, i) => [s.id, i]));
@@ -260,6 +273,7 @@ export class Orchestrator {
           opts.forceUpdate ?? false,
           opts.power,
           ports?.get(student.id),
+          opts.reset,
         ),
       this.opts.signal,
     );
@@ -316,6 +330,7 @@ export class Orchestrator {
     forceUpdate: boolean,
     power: Power | undefined,
     localPort?: number,
+    reset?: { token: boolean },
   ): Promise<UpResult> {
     const stack = stackName(settings, student.id);
     const result = (status: UpStatus, detail: string, extra: Partial<UpResult> = {}): UpResult => {
@@ -333,8 +348,11 @@ export class Orchestrator {
       const keptPower = current[powerKey]?.value;
       const desired: ConfigValues = {
         ...fullKeys(studentConfig(settings, student, row), false),
+        ...stackPrefixConfig(current, settings.stackPrefix),
         ...(localPort !== undefined ? fullKeys({ notebookPort: String(localPort) }, false) : {}),
         ...fullKeys(this.opts.secrets ?? {}, true),
+        // A plain up keeps the reset counters: dropping them would reset (and change a token) again.
+        ...(reset ? nextGenerations(current, reset.token) : keptGenerations(current)),
         ...(power !== undefined
           ? { [powerKey]: { value: power, secret: false } }
           : keptPower !== undefined
@@ -370,7 +388,7 @@ export class Orchestrator {
           const url = typeof outputs.notebookUrl === "string" ? outputs.notebookUrl : undefined;
           if (url) {
             this.reporter.update(student.id, "checking");
-            const probe = await probeNotebook(url, { insecure: this.insecure(settings) });
+            const probe = await probeNotebook(url, { tls: probeTrust(settings.shared) });
             if (probe.healthy) {
               return result("unchanged", "already up and answering", {
                 url,
@@ -404,7 +422,7 @@ export class Orchestrator {
       const probe: ProbeResult = await probeNotebook(url, {
         deadline: this.probeDeadline(settings),
         intervalMs: this.opts.probeIntervalMs,
-        insecure: this.insecure(settings),
+        tls: probeTrust(settings.shared),
       });
       if (!probe.healthy) {
         return result(
@@ -466,7 +484,7 @@ export class Orchestrator {
           // A shelved VM does not answer; probing it would only report it unhealthy.
           health = await this.pausedHealth(student.id, stack);
         } else if (typeof url === "string") {
-          const p = await probeNotebook(url, { insecure: this.insecure(settings) });
+          const p = await probeNotebook(url, { tls: probeTrust(settings.shared) });
           health = p.healthy ? "healthy" : `unhealthy: ${p.detail}`;
         }
         return {
@@ -490,6 +508,7 @@ export class Orchestrator {
     _settings: WorkshopSettings,
     target: DownTarget,
     outDir: string,
+    stopNotebook: boolean,
   ): Promise<ExportManifest> {
     const outputs = await this.retried(target.student, "outputs", () =>
       this.driver.outputs(target.stack),
@@ -512,12 +531,14 @@ export class Orchestrator {
           outDir: a.outDir,
           deadlineMs: a.deadlineMs,
           now: this.now,
+          stopContainer: a.stopNotebook ? a.source.container : undefined,
         }));
     return exporter({
       student: target.student,
       source,
       outDir,
       deadlineMs: this.opts.exportTimeoutMs ?? 30 * 60_000,
+      stopNotebook,
     });
   }
 
@@ -537,7 +558,7 @@ export class Orchestrator {
             this.reporter.update(t.student, "failed", detail);
             return { ...t, ok: false, detail };
           }
-          const manifest = await this.exportOne(settings, t, opts.outDir);
+          const manifest = await this.exportOne(settings, t, opts.outDir, false);
           const detail = exportSummary(manifest);
           this.reporter.update(t.student, "exported", detail);
           return { ...t, ok: true, detail, manifest };
@@ -598,7 +619,7 @@ export class Orchestrator {
             journal.get(t.stack)?.destroyed !== undefined && Object.keys(outputs).length === 0;
           if (!alreadyDestroyed) {
             try {
-              manifest = await this.exportOne(settings, t, opts.outDir);
+              manifest = await this.exportOne(settings, t, opts.outDir, true);
               await journal.record(t.stack, t.student, {
                 exported: {
                   at: manifest.exportedAt,

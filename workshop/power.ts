@@ -10,6 +10,10 @@ export interface UpdateRecord {
   time?: string;
   /** The stack's `power` setting that update ran with; undefined when it was not set. */
   power?: string;
+  /** `update`, `destroy`, `preview`, `refresh`...; undefined when the backend does not say. */
+  kind?: string;
+  /** The stack's `flavor` setting that operation ran with, if set. */
+  flavor?: string;
 }
 
 /**

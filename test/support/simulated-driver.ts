@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { ConfigValues, StackDriver, StackInfo, UpdateResult } from "../../workshop/driver";
 import type { UpdateRecord } from "../../workshop/power";
@@ -41,6 +42,10 @@ interface SimStack {
   power?: string;
   /** Each up's time and power, oldest first. */
   updates?: UpdateRecord[];
+  /** The reset counters the last up applied (`resetGeneration`, `tokenGeneration`). */
+  generations?: { container?: string; token?: string };
+  /** Notebook containers started: the first up, then one per reset. */
+  containers?: number;
 }
 
 export interface SimOptions {
@@ -55,6 +60,8 @@ export interface SimOptions {
   extraOutputs?: (stack: string) => Record<string, unknown>;
   /** The time an update records; one minute per update from 2030-06-01 by default. */
   clock?: () => string;
+  /** Serve the notebooks over HTTPS with this key and certificate instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 /** What a simulated student has in work/: nested folders, a notebook, a binary file. */
@@ -85,7 +92,7 @@ export class SimulatedBackend {
   private readonly clock = () =>
     this.opts.clock?.() ?? new Date(Date.UTC(2030, 5, 1, 0, this.ticks++)).toISOString();
   private selectsRunning = 0;
-  private server?: http.Server;
+  private server?: http.Server | https.Server;
   private base = "";
 
   constructor(private readonly opts: SimOptions = {}) {
@@ -97,9 +104,13 @@ export class SimulatedBackend {
   }
 
   async start(): Promise<void> {
-    this.server = http.createServer((req, res) => this.serve(req, res));
+    const listener: http.RequestListener = (req, res) => this.serve(req, res);
+    this.server = this.opts.tls
+      ? https.createServer(this.opts.tls, listener)
+      : http.createServer(listener);
     await new Promise<void>((r) => this.server?.listen(0, "127.0.0.1", r));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const scheme = this.opts.tls ? "https" : "http";
+    this.base = `${scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
@@ -195,11 +206,29 @@ export class SimulatedBackend {
         log(`Updating (${stack})\n`);
         s.history.push("succeeded");
         s.resources = 5;
+        // As the program declares it: a new tokenGeneration is a new password, and a new
+        // resetGeneration (or token) a new container on the same files.
+        const cfg = (k: string) => s.config[`jetstream-notebooks:${k}`]?.value;
+        const generations = { container: cfg("resetGeneration"), token: cfg("tokenGeneration") };
+        const newToken = s.generations !== undefined && s.generations.token !== generations.token;
+        const newContainer =
+          s.generations === undefined ||
+          newToken ||
+          s.generations.container !== generations.container;
+        if (newToken) s.token = undefined;
+        if (newContainer) s.containers = (s.containers ?? 0) + 1;
+        s.generations = generations;
         s.token ??= randomBytes(16).toString("hex");
         s.power = s.config["jetstream-notebooks:power"]?.value;
         s.updates = [
           ...(s.updates ?? []),
-          { result: "succeeded", time: this.clock(), power: s.power },
+          {
+            result: "succeeded",
+            time: this.clock(),
+            power: s.power,
+            kind: "update",
+            flavor: s.config["jetstream-notebooks:flavor"]?.value,
+          },
         ];
         if (s.files.size === 0) s.files = sampleWork(stack);
       }),
@@ -224,6 +253,10 @@ export class SimulatedBackend {
         s.resources = 0;
         s.token = undefined;
         s.history.push("succeeded");
+        s.updates = [
+          ...(s.updates ?? []),
+          { result: "succeeded", time: this.clock(), kind: "destroy" },
+        ];
       }),
     remove: (stack) =>
       this.call("remove", stack, () => {

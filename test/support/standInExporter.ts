@@ -11,9 +11,11 @@ import type { OrchestratorOptions } from "../../workshop/orchestrator";
 export function standInExporter(
   broken: Set<string> = new Set(),
   log: string[] = [],
+  stopped: string[] = [],
 ): OrchestratorOptions["exporter"] {
-  return ({ student, source, outDir }) => {
+  return ({ student, source, outDir, stopNotebook }) => {
     log.push(student);
+    if (stopNotebook) stopped.push(student);
     if (broken.has(student)) {
       return Promise.reject(
         new ExportError(student, `the export container on the local Docker engine failed: gone`),
