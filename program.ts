@@ -14,7 +14,9 @@ import {
 import { networkAlias, containerPort } from "./components/notebookServer";
 import { LocalCourseData } from "./components/localCourseData";
 import { instanceName, type ImageSource, type StackConfig } from "./lib/config";
+import { dataUrlProblem } from "./lib/course";
 import { vmDataDir } from "./lib/courseData";
+import { InputError } from "./lib/rules/problems";
 import { pipIndexFromEnv, stageBuildContext } from "./lib/imageBuild";
 import { containerLimits } from "./lib/limits";
 import { isDigestPinned } from "./lib/rules/imageRef";
@@ -95,6 +97,19 @@ export function notebookStack(
     imageStackName !== undefined
       ? new pulumi.StackReference(`${name}-image-stack`, { name: imageStackName })
       : undefined;
+  // The data is mounted where the image keeps the course's data/, which it would hide. The course
+  // folder is the image's when the image is built here or by the instructor's stack (a workshop
+  // shares its course setting); a pinned image from elsewhere has a course this program cannot see.
+  if (cfg.target !== "image" && cfg.image.kind !== "ref" && cfg.data !== undefined) {
+    const problem = dataUrlProblem(path.resolve(__dirname, cfg.course), cfg.data.url);
+    if (problem !== undefined) {
+      throw new InputError(
+        "the course folder",
+        [problem],
+        "The course's data and dataUrl collide:",
+      );
+    }
+  }
   const imageRef = resolveImage(name, cfg.image, options, imageStack, cfg.course);
   // A locally built image is already on the engine, by id; every other source is a registry digest.
   const pull = cfg.image.kind !== "build" || cfg.image.push !== undefined;

@@ -169,6 +169,20 @@ export function readCourse(dir: string, name?: string): CourseFolder {
   return { dir: abs, name: courseNameValue, problems };
 }
 
+/**
+ * The problem with a `dataUrl` for this course, if any: it is mounted at {@link courseDataPath},
+ * over the course's own data/, which would then be hidden from every student. An absent or empty
+ * data/ hides nothing.
+ * @param dir The course folder.
+ * @param url The `dataUrl` setting.
+ */
+export function dataUrlProblem(dir: string, url: string): string | undefined {
+  const folder = path.join(path.resolve(dir), courseEntries.data);
+  const count = filesUnder(folder).length;
+  if (count === 0) return undefined;
+  return `[dataUrl] ${url} would be mounted over the course's own data (${folder}/, ${count} ${count === 1 ? "file" : "files"}) at ${courseDataPath}, hiding it from every student: move those files to the dataUrl file, or unset dataUrl and dataSha256`;
+}
+
 /** The course's name for a folder path: its last component, as the image build names it. */
 export function courseNameOf(dir: string): string {
   return path.basename(path.resolve(dir));

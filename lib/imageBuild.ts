@@ -8,7 +8,9 @@
  * Dockerfile copies is present (empty when the course does not use it), modes are normalised
  * (0644, or 0755 for executables) and the materials' manifest is written beside them. The staged
  * folder is named by a hash of its content, so the same course always stages to the same path (the
- * image resource sees no change) and two builds of different courses never share one.
+ * image resource sees no change) and two builds of different courses never share one. Each staging
+ * marks its context as used and removes contexts nobody has staged for a day (no build takes that
+ * long), so a course edited many times does not fill the temporary folder.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -47,6 +49,37 @@ export interface StageOptions {
   dockerDir?: string;
   /** Where staged contexts are kept; default the system's temporary folder. */
   stagingRoot?: string;
+}
+
+/** How long a staged context is kept after its last staging: far longer than any build. */
+export const stagedContextMaxAgeMs = 24 * 60 * 60 * 1000;
+
+const contextPrefix = "jetstream-notebooks-image-";
+const stagingPrefix = "jetstream-notebooks-staging-";
+
+/**
+ * Removes staged contexts (and stagings torn by an interruption) in `root` last used longer than
+ * {@link stagedContextMaxAgeMs} ago, except `keep`. Only this module's folders are touched: real
+ * folders (never a link, whatever it points at) owned by this user, with this module's names. A
+ * context's last use is its marker's time; a context being staged or built right now is younger.
+ */
+function pruneStagedContexts(root: string, keep: string): void {
+  const cutoff = Date.now() - stagedContextMaxAgeMs;
+  const uid = process.getuid?.();
+  for (const name of fs.readdirSync(root)) {
+    if (!name.startsWith(contextPrefix) && !name.startsWith(stagingPrefix)) continue;
+    const dir = path.join(root, name);
+    if (dir === keep) continue;
+    try {
+      const stat = fs.lstatSync(dir);
+      if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
+      const marker = path.join(dir, ".staged");
+      const used = fs.existsSync(marker) ? fs.lstatSync(marker).mtimeMs : stat.mtimeMs;
+      if (used < cutoff) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Another builder pruned or renamed it first: nothing to do.
+    }
+  }
 }
 
 const executable = (file: string): number =>
@@ -125,11 +158,11 @@ export function stageBuildContext(options: StageOptions = {}): StagedContext {
   for (const f of files) hash.update(`${f.rel}\0${f.mode.toString(8)}\0${sha256(contentOf(f))}\n`);
   const digest = hash.digest("hex");
   const root = options.stagingRoot ?? os.tmpdir();
-  const context = path.join(root, `jetstream-notebooks-image-${digest.slice(0, 20)}`);
+  const context = path.join(root, `${contextPrefix}${digest.slice(0, 20)}`);
   const complete = path.join(context, ".staged");
   if (!fs.existsSync(complete)) {
     // Written aside and renamed into place, so a build never sees a half-staged context.
-    const partial = fs.mkdtempSync(path.join(root, "jetstream-notebooks-staging-"));
+    const partial = fs.mkdtempSync(path.join(root, stagingPrefix));
     for (const folder of ["course/wheels", "course/data", "course/materials"]) {
       fs.mkdirSync(path.join(partial, folder), { recursive: true, mode: 0o755 });
     }
@@ -152,6 +185,9 @@ export function stageBuildContext(options: StageOptions = {}): StagedContext {
     if (!fs.existsSync(complete))
       throw new Error(`could not stage the build context at ${context}`);
   }
+  const now = new Date();
+  fs.utimesSync(complete, now, now);
+  pruneStagedContexts(root, context);
   return { context, courseName, digest };
 }
 

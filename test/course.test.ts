@@ -221,6 +221,56 @@ describe("the staged build context", () => {
   });
 });
 
+describe("staged contexts are pruned", () => {
+  const day = 24 * 60 * 60 * 1000;
+  const age = (file: string, ms: number): void => {
+    const then = new Date(Date.now() - ms);
+    fs.utimesSync(file, then, then);
+  };
+  /** A context as an earlier staging left it, last used `ms` ago. */
+  const earlier = (root: string, name: string, ms: number): string => {
+    const dir = path.join(root, name);
+    fs.mkdirSync(path.join(dir, "course"), { recursive: true });
+    fs.writeFileSync(path.join(dir, ".staged"), "x\n");
+    age(path.join(dir, ".staged"), ms);
+    age(dir, ms);
+    return dir;
+  };
+
+  test("old contexts and torn stagings go; the current one, one in use and anything else stay", () => {
+    const root = tmpDir("jn-stage-");
+    const dir = writeCourse({ "materials/a.ipynb": "1" });
+    const current = stageBuildContext({ course: dir, stagingRoot: root });
+    // The current context was last staged long ago: staging it again marks it as used now.
+    age(path.join(current.context, ".staged"), 3 * day);
+    const old = earlier(root, "jetstream-notebooks-image-0123456789abcdef0123", 3 * day);
+    const torn = earlier(root, "jetstream-notebooks-staging-Ab12Cd", 3 * day);
+    const inUse = earlier(root, "jetstream-notebooks-image-fedcba9876543210fedc", 60_000);
+    const notOurs = earlier(root, "someone-elses-folder", 3 * day);
+    const target = tmpDir("jn-target-");
+    fs.writeFileSync(path.join(target, "keep"), "k");
+    const link = path.join(root, "jetstream-notebooks-image-aaaaaaaaaaaaaaaaaaaa");
+    fs.symlinkSync(target, link);
+    const then = new Date(Date.now() - 3 * day);
+    fs.lutimesSync(link, then, then);
+
+    const again = stageBuildContext({ course: dir, stagingRoot: root });
+
+    expect(again.context).toBe(current.context);
+    expect(fs.existsSync(path.join(current.context, "course/materials/a.ipynb"))).toBe(true);
+    expect(fs.existsSync(old)).toBe(false);
+    expect(fs.existsSync(torn)).toBe(false);
+    expect(fs.existsSync(inUse)).toBe(true);
+    expect(fs.existsSync(notOurs)).toBe(true);
+    // A link under a context's name is not followed: what it points at stays.
+    expect(fs.readFileSync(path.join(target, "keep"), "utf8")).toBe("k");
+    // A later staging a day on keeps the current context: it was marked as used.
+    expect(Date.now() - fs.statSync(path.join(current.context, ".staged")).mtimeMs).toBeLessThan(
+      day,
+    );
+  });
+});
+
 describe("the build arguments every builder passes", () => {
   test("the stack's and the script's: version, labels when given, course name, index when set", () => {
     expect(imageBuildArgs({ version: "0.1.0", courseName: "course" })).toEqual({

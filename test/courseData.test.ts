@@ -37,6 +37,17 @@ function tmpDir(prefix: string): string {
   return dir;
 }
 
+/** A course folder holding these files and (empty) folders. */
+function courseWith(files: Record<string, string>, folders: string[] = []): string {
+  const dir = path.join(tmpDir("jn-course-"), "course");
+  for (const folder of folders) fs.mkdirSync(path.join(dir, folder), { recursive: true });
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
+}
+
 /** A file server on 127.0.0.1 that counts requests and can fail the first few. */
 let server: http.Server;
 let base = "";
@@ -112,6 +123,54 @@ describe("the settings", () => {
   test("the file's name comes from the URL, or is `data`", () => {
     expect(dataFileName("https://x.example/d/set.tar.gz?x=1")).toBe("set.tar.gz");
     expect(dataFileName("https://x.example/")).toBe("data");
+  });
+});
+
+describe("a dataUrl and the course's own data/", () => {
+  /** The local program for a course folder and a dataUrl: the error it stops with, and what it declared. */
+  async function programFor(course: string) {
+    const run = await runMocked(
+      async () => {
+        const { notebookStack } = await import("../program");
+        const cfg = parseStackConfig(
+          {
+            target: "local",
+            student: "dev",
+            buildImage: "true",
+            course,
+            dataUrl: "https://data.example.org/stations.csv",
+            dataSha256: "a".repeat(64),
+          },
+          { stackName: "dev", now: new Date("2030-01-01") },
+        );
+        try {
+          notebookStack(cfg, {});
+        } catch (e) {
+          return e as Error;
+        }
+        return undefined;
+      },
+      { localImageId: `sha256:${"d".repeat(64)}`, stack: "dev" },
+    );
+    return { error: run.result, declared: run.resources.length };
+  }
+
+  test("a course with files in data/ is refused before anything is declared, naming both", async () => {
+    const course = courseWith({ "data/seedlings.csv": csv, "materials/a.ipynb": "{}" });
+    const { error, declared } = await programFor(course);
+    expect(declared).toBe(0);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).problems).toEqual([
+      `[dataUrl] https://data.example.org/stations.csv would be mounted over the course's own data (${course}/data/, 1 file) at /opt/course/data, hiding it from every student: move those files to the dataUrl file, or unset dataUrl and dataSha256`,
+    ]);
+  });
+
+  test("a course without data/, or with an empty one, takes the dataUrl", async () => {
+    for (const course of [courseWith({ "apt.txt": "" }), courseWith({}, ["data/empty"])]) {
+      const { error, declared } = await programFor(course);
+      expect(error).toBeUndefined();
+      expect(declared).toBeGreaterThan(0);
+    }
   });
 });
 
@@ -283,6 +342,8 @@ describeWithDocker("on the local target", () => {
             target: "local",
             student: `s${student}`,
             buildImage: "true",
+            // The example course has its own data/, which a dataUrl may not hide.
+            course: courseWith({ "materials/README.md": "hi" }),
             dataUrl: `${base}/stations.csv`,
             dataSha256: sha,
           },

@@ -228,11 +228,16 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
     );
   });
 
-  test("8. a student's terminal has curl, unzip, less and nano, and each does its job", async () => {
-    // git comes with the course folder's base packages; these are the rest of a first session.
+  test("8. a student's terminal has git, curl, unzip, less and nano, and each does its job", async () => {
+    // What a first session does: clone a repository, commit, fetch a file, unpack an archive, page
+    // and edit. The clone is of a local repository (no network here), through the same git.
     const script = [
       "set -euo pipefail",
       "cd $(mktemp -d)",
+      "git init -q -b main origin",
+      "git -C origin -c user.name=T -c user.email=t@e commit -q --allow-empty -m first",
+      "git clone -q origin clone",
+      "git -C clone log --format=%s",
       'v=$(curl -fsS http://127.0.0.1:8888/api) && echo "${v:0:11}"',
       "curl -fsS -o api.json http://127.0.0.1:8888/api && head -c 12 api.json; echo",
       "python3 -c \"import zipfile; zipfile.ZipFile('d.zip','w').writestr('data.csv','a,b\\n')\"",
@@ -242,9 +247,10 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
     ].join("\n");
     const out = await docker(["exec", main.name, "bash", "-c", script]);
     const lines = out.split("\n");
-    expect(lines.slice(0, 2).map((l) => l.trimEnd())).toEqual(['{"version":', '{"version":']);
-    expect(lines.slice(2, 4)).toEqual(["a,b", "a,b"]);
-    expect(lines[4]).toMatch(/GNU nano/);
+    expect(lines[0]).toBe("first");
+    expect(lines.slice(1, 3).map((l) => l.trimEnd())).toEqual(['{"version":', '{"version":']);
+    expect(lines.slice(3, 5)).toEqual(["a,b", "a,b"]);
+    expect(lines[5]).toMatch(/GNU nano/);
   });
 
   // Known failing on the engine here: the saved widget state did not render a slider in headless
