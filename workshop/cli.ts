@@ -31,7 +31,7 @@ import { handleInterrupts } from "./signals";
 import { makeReporter, PlainReporter, type Reporter } from "./progress";
 import { OpenStackQuotaSource, QuotaSourceError, type QuotaSource } from "./quota";
 import { InputError } from "../lib/rules/problems";
-import { readRoster, type Student } from "./roster";
+import { derivedIdLines, readRoster, type RosterOptions, type Student } from "./roster";
 import { parseConcurrency, readSettings, stackName, type WorkshopSettings } from "./settings";
 import { formatTable } from "./table";
 
@@ -109,6 +109,11 @@ const optionSpecs = {
     type: "boolean",
     text: "include each notebook's URL (it holds the student's token: a secret)",
   },
+  "id-column": {
+    type: "string",
+    arg: "NAME",
+    text: "the roster column holding the student ids (default: the settings' idColumn, else id or student; without one, ids come from emails or names)",
+  },
   help: { type: "boolean", short: "h", text: "this command's help" },
 } as const;
 
@@ -126,11 +131,12 @@ type Values = {
   yes?: boolean;
   json?: boolean;
   urls?: boolean;
+  "id-column"?: string;
   help?: boolean;
 };
 
 /** Every command takes these. */
-const commonOptions: readonly OptionName[] = ["settings", "roster", "student", "help"];
+const commonOptions: readonly OptionName[] = ["settings", "roster", "id-column", "student", "help"];
 
 interface Command {
   summary: string;
@@ -478,7 +484,10 @@ function makeContext(name: string, values: Values, io: RunOptions): Context {
   }
   let roster: Student[] | undefined;
   const wholeRoster = (): Student[] =>
-    (roster ??= readRoster(path.resolve(cwd, values.roster ?? settings.roster ?? "roster.csv")));
+    (roster ??= readRoster(
+      path.resolve(cwd, values.roster ?? settings.roster ?? "roster.csv"),
+      idColumnOption(values, settings),
+    ));
   let driver: StackDriver | undefined;
   const makeDriver =
     io.driverFactory ??
@@ -541,6 +550,14 @@ function makeContext(name: string, values: Values, io: RunOptions): Context {
   return ctx;
 }
 
+/** The id column: the flag, else the setting; named as given so an error points at it. */
+function idColumnOption(values: Values, settings: WorkshopSettings): RosterOptions {
+  if (values["id-column"] !== undefined) {
+    return { idColumn: values["id-column"], idColumnFrom: "--id-column" };
+  }
+  return { idColumn: settings.idColumn, idColumnFrom: `[idColumn] in ${settings.file}` };
+}
+
 const quiet: Reporter = { update: () => {}, note: () => {}, close: () => {} };
 
 async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
@@ -580,6 +597,7 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
     `workshop ${settings.workshop}: ${roster.length} students, target ${settings.target}, flavor ${settings.flavor.name}, until ${settings.expires}`,
   );
   for (const n of report.notes) print(n);
+  for (const l of derivedIdLines(roster)) print(l);
   if (report.quotaTable) print(formatTable(report.quotaTable));
   const { su } = report;
   print(

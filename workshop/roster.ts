@@ -11,6 +11,7 @@ import { hiddenCharacter } from "../lib/rules/text";
 import { CsvError, parseCsv } from "./csv";
 import { readInputFile, utf8Text } from "./inputFile";
 import { claim, idFrom } from "./studentIds";
+import { formatTable } from "./table";
 
 export interface Student {
   /** DNS-safe id: the stack is `<prefix>-<id>`. */
@@ -239,6 +240,27 @@ export function parseRoster(
   }
   if (problems.length > 0) throw new InputError(source, problems);
   return students;
+}
+
+/**
+ * What `plan` shows when ids were derived: each student's line, id and where it came from, so the
+ * instructor sees what students will get before anything is created. Empty when the roster had ids.
+ */
+export function derivedIdLines(students: readonly Student[]): string[] {
+  const rows = students
+    .filter((s) => s.idFrom !== undefined)
+    .map((s) => [
+      `line ${s.line}`,
+      s.id,
+      `from ${s.idFrom} ${(s.idFrom === "email" ? s.email : s.name)?.replace(lineBreaks, " ")}`,
+    ]);
+  if (rows.length === 0) return [];
+  return [
+    'ids derived from the email (else the name) by the rule in docs/workshop.md, "Ids from emails or names"; the students get these:',
+    ...formatTable(rows)
+      .split("\n")
+      .map((l) => `  ${l}`),
+  ];
 }
 
 /** A row's id by the documented rule: the email's local part, else the name. */

@@ -43,6 +43,7 @@ const commandKeys = [
   "handoutsDir",
   "exportDir",
   "localPortBase",
+  "idColumn",
 ] as const;
 
 export interface WorkshopSettings {
@@ -74,6 +75,8 @@ export interface WorkshopSettings {
   localPortBase: number;
   /** Accepted settings that deserve attention (a world-open sshCidr), to print before acting. */
   warnings: string[];
+  /** The roster column holding the ids, by header (any case); `--id-column` wins over it. */
+  idColumn?: string;
 }
 
 /** The longest workshop name: with a student id of up to 32 it still fits the VM name (63). */
@@ -343,6 +346,13 @@ export function parseSettings(doc: unknown, file: string): WorkshopSettings {
   const handoutsDir = place("handoutsDir", "folder", "handouts");
   const exportDir = place("exportDir", "folder", "exports");
 
+  const idColumn = single("idColumn");
+  if (idColumn !== undefined && idColumn.trim() === "") {
+    problems.push(
+      '[idColumn] is empty: remove the line to use the roster\'s "id" column, or name a column of the roster',
+    );
+  }
+
   if (problems.length > 0) throw new InputError(file, problems);
   return {
     file,
@@ -360,6 +370,7 @@ export function parseSettings(doc: unknown, file: string): WorkshopSettings {
     exportDir: exportDir ?? path.resolve(dir, "exports"),
     localPortBase,
     warnings,
+    ...(idColumn !== undefined ? { idColumn } : {}),
   };
 }
 
