@@ -24,6 +24,7 @@ import {
   type UpResult,
 } from "./orchestrator";
 import { plan } from "./plan";
+import { pausePlanLines } from "./pauseForecast";
 import { acquireWorkshopLock, lockFileFor, tookOverMessage, WorkshopLockError } from "./lock";
 import { PulumiProcesses } from "./pulumi-process";
 import { guardStream, redactorFromEnv, type Redactor } from "./redaction";
@@ -603,6 +604,9 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
   print(
     `SU estimate: ${su.suPerHour} SU/hour x ${su.students} students x ${su.hours} hours until the end of ${settings.expires} = ${su.su} SUs`,
   );
+  if (settings.target === "jetstream") {
+    for (const l of pausePlanLines(settings, roster.length, ctx.now(), ctx.concurrency)) print(l);
+  }
   if (report.warnings.length > 0) {
     print(`\n${report.warnings.length} warning(s):`);
     for (const w of report.warnings) print(`  ${w}`);

@@ -4,6 +4,8 @@
  * from usage.ts's pauseSaving and Jetstream2's published charge rates.
  */
 import { findFlavor } from "../lib/flavors";
+import { sessionsAhead, type Schedule } from "./schedule";
+import { expiryEnd, type WorkshopSettings } from "./settings";
 import { chargeFraction, pauseSaving } from "./usage";
 
 /** Jetstream2's documented upper bound for shelving one instance. */
@@ -52,5 +54,48 @@ export function pauseForecast(input: {
   return [
     time,
     `pausing saves: ${how}, ${students} students cost ${count(saving.paused)} SUs instead of ${count(saving.alwaysActive)} active for ${Number(hours.toFixed(2))} hours (${count(saving.saved)} saved); Jetstream2 charges ${rates} of ${rate} SUs/hour${input.sessions ? "" : "; a schedule in the settings makes this exact"}`,
+  ];
+}
+
+const utc = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ");
+/** Sessions listed in full; a term's worth is summarised. */
+const listedSessions = 10;
+
+/**
+ * The schedule's sessions still ahead in UTC, the time cron and GitHub Actions schedules use.
+ */
+export function scheduleLine(schedule: Schedule, now: Date): string {
+  const ahead = schedule.sessions.filter((s) => s.end > now);
+  if (ahead.length === 0) {
+    return `schedule (${schedule.timeZone}): every session is over; pause the class until \`down\``;
+  }
+  const shown = ahead.slice(0, listedSessions).map((s) => {
+    const [start, end] = [utc(s.start), utc(s.end)];
+    return `${start}-${end.slice(0, 10) === start.slice(0, 10) ? end.slice(11) : end}`;
+  });
+  const more = ahead.length > listedSessions ? ` and ${ahead.length - listedSessions} more` : "";
+  return `schedule (${schedule.timeZone}): resume before, pause after each session; in UTC: ${shown.join(", ")}${more}`;
+}
+
+/** Every line `plan` prints about pausing, for a jetstream workshop of `students`. */
+export function pausePlanLines(
+  settings: WorkshopSettings,
+  students: number,
+  now: Date,
+  concurrency: number,
+): string[] {
+  const hours = Math.max(
+    0,
+    Math.ceil((expiryEnd(settings.expires).getTime() - now.getTime()) / 3_600_000),
+  );
+  return [
+    ...pauseForecast({
+      students,
+      flavor: settings.flavor.name,
+      hours,
+      concurrency,
+      sessions: settings.schedule && sessionsAhead(settings.schedule, now),
+    }),
+    ...(settings.schedule ? [scheduleLine(settings.schedule, now)] : []),
   ];
 }

@@ -22,6 +22,7 @@ import { parseTlsSettings } from "../lib/tlsSettings";
 import { readInputFile, utf8Text } from "./inputFile";
 import type { Student } from "./roster";
 import { maxIdLength } from "./roster";
+import { parseSchedule, type Schedule } from "./schedule";
 
 /**
  * Stack config keys the settings may share between students: every key the stack reads except the
@@ -44,6 +45,7 @@ const commandKeys = [
   "exportDir",
   "localPortBase",
   "idColumn",
+  "schedule",
 ] as const;
 
 export interface WorkshopSettings {
@@ -77,6 +79,8 @@ export interface WorkshopSettings {
   warnings: string[];
   /** The roster column holding the ids, by header (any case); `--id-column` wins over it. */
   idColumn?: string;
+  /** The class's session times (schedule.ts); plan's SU figure counts only them. */
+  schedule?: Schedule;
 }
 
 /** The longest workshop name: with a student id of up to 32 it still fits the VM name (63). */
@@ -353,6 +357,13 @@ export function parseSettings(doc: unknown, file: string): WorkshopSettings {
     );
   }
 
+  let schedule: Schedule | undefined;
+  if (raw.schedule !== undefined && raw.schedule !== null && fresh("schedule")) {
+    const parsed = parseSchedule(raw.schedule, { expiresEnd: expiryEnd(expires), expires });
+    problems.push(...parsed.problems);
+    schedule = parsed.schedule;
+  }
+
   if (problems.length > 0) throw new InputError(file, problems);
   return {
     file,
@@ -371,6 +382,7 @@ export function parseSettings(doc: unknown, file: string): WorkshopSettings {
     localPortBase,
     warnings,
     ...(idColumn !== undefined ? { idColumn } : {}),
+    ...(schedule !== undefined ? { schedule } : {}),
   };
 }
 
