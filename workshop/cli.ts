@@ -24,6 +24,7 @@ import {
   type UpResult,
 } from "./orchestrator";
 import { plan } from "./plan";
+import { describeActivity } from "./lastActivity";
 import { pausePlanLines } from "./pauseForecast";
 import { acquireWorkshopLock, lockFileFor, tookOverMessage, WorkshopLockError } from "./lock";
 import { PulumiProcesses } from "./pulumi-process";
@@ -175,10 +176,10 @@ docs:       docs/workshop.md, "3. up: bring everyone up"`,
     run: runUp,
   },
   status: {
-    summary: "stack state, power, notebook health and expiry per student",
+    summary: "stack state, power, notebook health, last activity and expiry per student",
     options: ["concurrency", "json", "urls"],
     usage: `needs:      the settings and the roster; ${backendNeeds}
-writes:     nothing; prints a table, or with --json one JSON array of rows (student, stack, exists, power, lastUpdate, lastResult, health, expires); URLs only with --urls
+writes:     nothing; prints a table, or with --json one JSON array of rows (student, stack, exists, power, lastUpdate, lastResult, health, lastActivity, expires); URLs only with --urls
 exit codes: 0 every student's stack exists and its notebook answers (or is paused); 1 some do not; 2 bad input
 docs:       docs/workshop.md, "4. During the workshop"`,
     run: runStatus,
@@ -723,6 +724,7 @@ async function runStatus(ctx: Context): Promise<number> {
           lastUpdate: r.lastUpdate ?? null,
           lastResult: r.lastResult ?? null,
           health: r.health,
+          lastActivity: r.lastActivity ?? null,
           expires: r.expires ?? settings.expires,
           ...(urls ? { url: r.url ?? null } : {}),
         })),
@@ -740,6 +742,7 @@ async function runStatus(ctx: Context): Promise<number> {
           "last update",
           "result",
           "notebook",
+          "last activity",
           "expires",
           "power",
           ...(urls ? ["url"] : []),
@@ -751,6 +754,7 @@ async function runStatus(ctx: Context): Promise<number> {
           r.lastUpdate ?? "-",
           r.lastResult ?? "-",
           r.health,
+          describeActivity(r.lastActivity, ctx.now()),
           r.expires ?? settings.expires,
           r.power ?? "-",
           ...(urls ? [r.url ?? "-"] : []),

@@ -61,3 +61,24 @@ export async function readLastActivity(
     return undefined;
   }
 }
+
+/**
+ * A last activity for the status table: the minute in UTC and how long ago, such as
+ * "2030-06-29 11:45 UTC (15 min ago)"; "-" when unknown.
+ */
+export function describeActivity(iso: string | undefined, now: Date): string {
+  if (iso === undefined) return "-";
+  const at = new Date(iso);
+  const minutes = Math.round((now.getTime() - at.getTime()) / 60_000);
+  const ago =
+    minutes < 0
+      ? "ahead of this clock"
+      : minutes < 1
+        ? "just now"
+        : minutes < 120
+          ? `${minutes} min ago`
+          : minutes < 48 * 60
+            ? `${Math.round(minutes / 60)} h ago`
+            : `${Math.round(minutes / 1440)} days ago`;
+  return `${at.toISOString().slice(0, 16).replace("T", " ")} UTC (${ago})`;
+}

@@ -24,6 +24,7 @@ import type { Reporter } from "./progress";
 import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
 import type { Power } from "../lib/config";
+import { readLastActivity } from "./lastActivity";
 import { idProblem, type Student } from "./roster";
 import { configNamespace } from "../lib/rules/stack";
 import { stackName, studentConfig, type WorkshopSettings } from "./settings";
@@ -81,6 +82,8 @@ export interface StatusRow {
   lastUpdate?: string;
   lastResult?: UpdateResult;
   health: string;
+  /** The notebook's `/api/status` `last_activity` (ISO, UTC); unset when it did not say. */
+  lastActivity?: string;
   expires?: string;
   /** The notebook URL (a secret: shown only on request). */
   url?: string;
@@ -462,12 +465,17 @@ export class Orchestrator {
         const power = config[`${configNamespace}:power`]?.value ?? "active";
         const url = outputs.notebookUrl;
         let health = "no notebookUrl output";
+        let lastActivity: string | undefined;
         if (power === "shelved") {
           // A shelved VM does not answer; probing it would only report it unhealthy.
           health = await this.pausedHealth(student.id, stack);
         } else if (typeof url === "string") {
           const p = await probeNotebook(url, { insecure: this.insecure(settings) });
           health = p.healthy ? "healthy" : `unhealthy: ${p.detail}`;
+          // Only a server that just answered is asked: a dead one would cost another timeout.
+          if (p.healthy) {
+            lastActivity = await readLastActivity(url, { insecure: this.insecure(settings) });
+          }
         }
         return {
           student: student.id,
@@ -478,6 +486,7 @@ export class Orchestrator {
           lastUpdate: info.updateInProgress ? "in progress" : info.lastUpdate,
           lastResult,
           health,
+          ...(lastActivity !== undefined ? { lastActivity } : {}),
           expires: typeof outputs.expires === "string" ? outputs.expires : undefined,
         };
       } catch (e) {
