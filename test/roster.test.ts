@@ -331,6 +331,14 @@ describe("rosters exported from an LMS", () => {
     );
   });
 
+  test("hidden characters in the header or the flag are shown escaped, never as they are", () => {
+    expect(() =>
+      parseRoster("name,\u202egrade\nAda,1\n", "lms.csv", { idColumn: "x\u0007y" }),
+    ).toThrow(
+      'line 1: --id-column "x\\u0007y" is not a column of the roster; the columns found are "name", "\\u202egrade"',
+    );
+  });
+
   test("without an id column, ids come from the email, else the name, numbered on collision", () => {
     const students = parseRoster("name,email\nZoë Ñúñez,zoe@uni.edu\nAda,\nada,ada@x.org\n");
     expect(students.map((s) => [s.id, s.idFrom])).toEqual([

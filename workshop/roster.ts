@@ -50,6 +50,18 @@ const howToSave =
 const howToResave =
   'save it again as CSV with commas: in Excel "CSV UTF-8 (Comma delimited) (*.csv)", in LibreOffice "Text CSV" with field delimiter "," and character set UTF-8';
 
+/** `text` in double quotes, with any hidden character (a control, a bidi override) escaped. */
+function quoted(text: string): string {
+  const escaped = [...text]
+    .map((c) =>
+      hiddenCharacter(c) === undefined
+        ? c
+        : `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, "0")}`,
+    )
+    .join("");
+  return `"${escaped}"`;
+}
+
 /**
  * Why `id` is not a usable student id, or undefined when it is.
  * @param taken Ids already on the roster (and suggestions already made): a suggestion is never one
@@ -124,7 +136,7 @@ export function parseRoster(
     }
     seen.set(c, i);
   });
-  const found = columns.map((c) => `"${c}"`).join(", ");
+  const found = columns.map(quoted).join(", ");
   const nameIndex = seen.get(nameColumns.find((c) => seen.has(c)) ?? "");
   const emailIndex = seen.get(emailColumns.find((c) => seen.has(c)) ?? "");
   let idLabel = "id";
@@ -134,7 +146,7 @@ export function parseRoster(
     idIndex = seen.get(idLabel);
     if (idIndex === undefined) {
       problems.push(
-        `line ${header.line}: ${opts.idColumnFrom ?? "--id-column"} "${opts.idColumn}" is not a column of the roster; the columns found are ${found}`,
+        `line ${header.line}: ${opts.idColumnFrom ?? "--id-column"} ${quoted(opts.idColumn)} is not a column of the roster; the columns found are ${found}`,
       );
     }
   } else {
