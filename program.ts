@@ -76,7 +76,8 @@ export function notebookStack(
   cfg: StackConfig,
   options: ProgramOptions = {},
 ): NotebookStackOutputs {
-  // Every physical name (VM, key pair, container, volume) derives from this; it is a DNS label.
+  // Every logical name (so every URN) and the names on the VM's engine (container, volume) derive
+  // from this; the OpenStack resources carry cfg.physicalName (lib/physicalName.ts).
   const name = instanceName(cfg.workshop, cfg.student);
   const labels = {
     "org.jetstream-notebooks.workshop": cfg.workshop,
@@ -165,6 +166,7 @@ export function notebookStack(
   const vm = new JetstreamVm(name, {
     workshop: cfg.workshop,
     student: cfg.student,
+    physicalName: cfg.physicalName,
     expires: cfg.expires,
     flavor: cfg.flavor.name,
     vmImage: cfg.vmImage,

@@ -9,10 +9,16 @@ import { flavorChangeScript, flavorRecordScript, readinessScript } from "../lib/
 import { vmUser } from "../lib/urls";
 
 export interface JetstreamVmArgs {
-  /** Workshop name: instance metadata, and with `student` the instance's name (its DNS label). */
+  /** Workshop name: instance metadata. */
   workshop: string;
   /** Student name: instance metadata. */
   student: string;
+  /**
+   * What the instance, key pair, port and own security group are called in OpenStack; the instance's
+   * name is its DNS label. Default: the component's name. Unique per allocation (see
+   * lib/physicalName.ts); a change replaces the key pair and with it the VM.
+   */
+  physicalName?: string;
   /** Last day of the workshop, YYYY-MM-DD: instance metadata, so forgotten VMs can be found. */
   expires: pulumi.Input<string>;
   /**
@@ -100,6 +106,7 @@ export class JetstreamVm extends pulumi.ComponentResource {
 
   constructor(name: string, args: JetstreamVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jetstream-notebooks:vm:JetstreamVm", name, {}, opts);
+    const physical = args.physicalName ?? name;
 
     // Pulumi's own key: the readiness gate and the docker provider log in with it.
     const loginKey = new tls.PrivateKey(
@@ -112,14 +119,14 @@ export class JetstreamVm extends pulumi.ComponentResource {
 
     const keypair = new openstack.compute.Keypair(
       `${name}-key`,
-      { name, publicKey: loginKey.publicKeyOpenssh.apply((k) => k.trim()) },
+      { name: physical, publicKey: loginKey.publicKeyOpenssh.apply((k) => k.trim()) },
       { parent: this },
     );
 
     const securityGroupId =
       args.securityGroupId !== undefined
         ? pulumi.output(args.securityGroupId)
-        : this.ownSecurityGroup(name, args);
+        : this.ownSecurityGroup(name, physical, args);
 
     const network = openstack.networking.getNetworkOutput({ name: args.network }, { parent: this });
     // An explicit port carries the security group and is what the floating IP attaches to, so
@@ -127,7 +134,7 @@ export class JetstreamVm extends pulumi.ComponentResource {
     const port = new openstack.networking.Port(
       `${name}-port`,
       {
-        name,
+        name: physical,
         networkId: network.id,
         securityGroupIds: [securityGroupId],
         adminStateUp: true,
@@ -174,7 +181,7 @@ export class JetstreamVm extends pulumi.ComponentResource {
     const instance = new openstack.compute.Instance(
       `${name}-vm`,
       {
-        name,
+        name: physical,
         flavorName: args.flavor,
         imageName: args.vmImage,
         keyPair: keypair.name,
@@ -252,11 +259,15 @@ export class JetstreamVm extends pulumi.ComponentResource {
   }
 
   /** The VM's own group: SSH from `sshCidr`, `publicPorts` from `notebookCidr` (or the world). */
-  private ownSecurityGroup(name: string, args: JetstreamVmArgs): pulumi.Output<string> {
+  private ownSecurityGroup(
+    name: string,
+    physical: string,
+    args: JetstreamVmArgs,
+  ): pulumi.Output<string> {
     const secGroup = new openstack.networking.SecGroup(
       `${name}-sg`,
       {
-        name,
+        name: physical,
         description: pulumi.interpolate`jetstream-notebooks ${args.workshop}/${args.student}: SSH and the notebook`,
       },
       { parent: this },

@@ -5,13 +5,14 @@
  */
 import { defaultFlavor, findFlavor, flavors, type Flavor } from "./flavors";
 import { parseTlsSettings, type TlsSettings } from "./tlsSettings";
+import { physicalName } from "./physicalName";
 import { jetstreamHostname } from "./urls";
 import { cidrProblem, isWorldOpen } from "./rules/cidr";
 import { isDigestPinned } from "./rules/imageRef";
 import { dnsLabelProblem, isDnsLabel } from "./rules/names";
 import { InputError, shown } from "./rules/problems";
 import { sshPublicKeyProblem } from "./rules/sshKey";
-import { jupyterPort, type Target } from "./rules/stack";
+import { jupyterPort, maxStackName, type Target } from "./rules/stack";
 import { hiddenCharacter } from "./rules/text";
 import { version as packageVersion } from "../package.json";
 
@@ -45,6 +46,16 @@ interface CommonConfig {
   student: string;
   /** DNS-safe workshop name; part of every physical name. */
   workshop: string;
+  /**
+   * The workshop command's stack prefix (`stackPrefix`), set on the stacks it creates; undefined on
+   * a stack made before it existed or by hand.
+   */
+  stackPrefix?: string;
+  /**
+   * What the VM, its key pair, port and security group are called, and the VM's DNS label: see
+   * lib/physicalName.ts. Logical (URN) names stay `<workshop>-<student>`.
+   */
+  physicalName: string;
   /** Last day of the workshop (YYYY-MM-DD), or undefined (local only). */
   expires?: string;
   image: ImageSource;
@@ -90,7 +101,7 @@ export interface JetstreamStackConfig extends CommonConfig {
   allocation?: string;
   /** HTTPS in front of the notebook (`tls`, `acmeEmail`, `acmeCa`, `proxyImage`). */
   tls: TlsSettings;
-  /** `<workshop>-<student>.<allocation>.projects.jetstream-cloud.org`, or "" without allocation. */
+  /** `<physicalName>.<allocation>.projects.jetstream-cloud.org`, or "" without allocation. */
   hostname: string;
   /** Minutes to wait for the DNS name, then for HTTPS (`dnsTimeoutMinutes`, `httpsTimeoutMinutes`). */
   readinessTimeouts: { dnsMinutes: number; httpsMinutes: number };
@@ -113,6 +124,7 @@ export const configKeys = [
   "target",
   "student",
   "workshop",
+  "stackPrefix",
   "expires",
   "image",
   "imageStack",
@@ -221,12 +233,23 @@ export function parseStackConfig(
   const workshop = get("workshop") ?? configDefaults.workshop;
   const workshopIssue = workshopProblem(workshop);
   if (workshopIssue !== undefined) problems.push(workshopIssue);
+  const stackPrefix = get("stackPrefix");
+  if (stackPrefix !== undefined) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(stackPrefix)) {
+      bad(
+        "stackPrefix",
+        `may hold letters, digits, "-", "_" and "." (Pulumi stack name rules), got ${shown(stackPrefix)}`,
+      );
+    } else if (stackPrefix.length > maxStackName) {
+      bad("stackPrefix", `must be at most ${maxStackName} characters, got ${shown(stackPrefix)}`);
+    }
+  }
+  const name = physicalName(workshop, student, stackPrefix);
   if (isDnsLabel(student) && isDnsLabel(workshop)) {
-    const length = workshop.length + 1 + student.length;
-    if (length > maxInstanceName) {
+    if (name.length > maxInstanceName) {
       bad(
         "student",
-        `and [workshop] join into the VM name "${workshop}-${student}" (${length} characters), which must be at most ${maxInstanceName}: shorten one of them`,
+        `and [workshop] join into the VM name "${name}" (${name.length} characters), which must be at most ${maxInstanceName}: shorten one of them`,
       );
     }
   }
@@ -311,13 +334,9 @@ export function parseStackConfig(
     );
   }
 
-  const namesOk =
-    isDnsLabel(student) &&
-    isDnsLabel(workshop) &&
-    instanceName(workshop, student).length <= maxInstanceName;
+  const namesOk = isDnsLabel(student) && isDnsLabel(workshop) && name.length <= maxInstanceName;
   const allocationOk = allocation !== undefined && isDnsLabel(allocation);
-  const hostname =
-    namesOk && allocationOk ? jetstreamHostname(instanceName(workshop, student), allocation) : "";
+  const hostname = namesOk && allocationOk ? jetstreamHostname(name, allocation) : "";
   const tls = parseTlsSettings({
     // An image stack has no VM and so no proxy: its settings are checked as a local stack's.
     target: target === "image" ? "local" : target,
@@ -374,6 +393,8 @@ export function parseStackConfig(
   const common: CommonConfig = {
     student,
     workshop,
+    ...(stackPrefix !== undefined ? { stackPrefix } : {}),
+    physicalName: name,
     expires,
     image,
     flavor,
@@ -481,7 +502,10 @@ export function flavorProblem(name: string): string {
   return `[flavor] must be a Jetstream2 flavor (${[...flavors.keys()].join(", ")}), got ${shown(name)}`;
 }
 
-/** Every physical name (VM, key pair, container, volume) derives from this one DNS label. */
+/**
+ * The logical name every resource of the stack derives from (and the container and volume names on
+ * the VM's engine); the OpenStack resources' own names come from physicalName (lib/physicalName.ts).
+ */
 export function instanceName(workshop: string, student: string): string {
   return `${workshop}-${student}`;
 }

@@ -34,3 +34,38 @@ test("a missing journal is an empty one", async () => {
   const journal = await Journal.open(dir);
   expect(journal.get("intro-ada")).toBeUndefined();
 });
+
+describe("two writers of one journal", () => {
+  // Two processes (a second workshop sharing the export folder, a run left over) each hold the
+  // journal they opened; every write re-reads the file and merges, so neither loses the other's steps.
+  test("entries and fields each writer recorded all survive", async () => {
+    const first = await Journal.open(dir);
+    const second = await Journal.open(dir);
+    const exported = { at: "2030-06-30T10:00:00Z", files: 3, bytes: 42, archiveSha256: "ab" };
+    await first.record("intro-ada", "ada", { exported });
+    await second.record("intro-bob", "bob", { exportError: "engine unreachable" });
+    await first.record("intro-cy", "cy", { forced: true });
+    await second.record("intro-ada", "ada", { destroyed: "2030-06-30T10:05:00Z" });
+    const after = await Journal.open(dir);
+    expect(after.get("intro-ada")).toEqual({
+      student: "ada",
+      exported,
+      destroyed: "2030-06-30T10:05:00Z",
+    });
+    expect(after.get("intro-bob")).toEqual({ student: "bob", exportError: "engine unreachable" });
+    expect(after.get("intro-cy")).toEqual({ student: "cy", forced: true });
+    // A writer sees what the other recorded once it has written again.
+    expect(first.get("intro-bob")?.exportError).toBe("engine unreachable");
+  });
+
+  test("a journal damaged between writes is refused, not overwritten", async () => {
+    const writer = await Journal.open(dir);
+    await writer.record("intro-ada", "ada", { forced: true });
+    const file = path.join(dir, "down-journal.json");
+    fs.writeFileSync(file, '{"version": 1, "stacks": {"intro-ada": {"stud');
+    await expect(writer.record("intro-bob", "bob", { forced: true })).rejects.toThrow(
+      "is not a down journal this version can read",
+    );
+    expect(fs.readFileSync(file, "utf8")).toBe('{"version": 1, "stacks": {"intro-ada": {"stud');
+  });
+});

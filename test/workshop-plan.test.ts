@@ -149,6 +149,99 @@ describe("plan", () => {
   });
 });
 
+describe("the stacks' network", () => {
+  const settings = parseSettings(base, file);
+  const sourceWith = (network: { name: string; exists: boolean }): QuotaSource => ({
+    description: "test allocation",
+    fetch: (asked) => {
+      expect(asked).toEqual({ network: network.name });
+      return Promise.resolve({
+        instances: { limit: 10, used: 0 },
+        cores: { limit: 100, used: 0 },
+        ramMb: { limit: -1, used: 0 },
+        floatingIps: { limit: 10, used: 0 },
+        network,
+      });
+    },
+  });
+
+  test("a fresh allocation without auto_allocated_network is told the command that creates it", async () => {
+    const report = await plan({
+      settings,
+      students,
+      secrets: {},
+      now,
+      existingStacks: new Set(),
+      quotaSource: sourceWith({ name: "auto_allocated_network", exists: false }),
+    });
+    expect(report.problems).toEqual([
+      "network: auto_allocated_network does not exist in this allocation's project yet (a new allocation gets it only when it is first asked for). Create it once, with the same openrc sourced: `openstack network auto allocated topology create --or-show`, then run plan again",
+    ]);
+  });
+
+  test("another network that does not exist is named with the key", async () => {
+    const report = await plan({
+      settings: parseSettings({ ...base, network: "lab-net", tls: "self-signed" }, file),
+      students,
+      secrets: {},
+      now,
+      existingStacks: new Set(),
+      quotaSource: sourceWith({ name: "lab-net", exists: false }),
+    });
+    expect(report.problems).toEqual([
+      `${file}: [network] is lab-net, and this allocation's project has no network of that name: \`openstack network list\` shows the ones it has`,
+    ]);
+  });
+
+  test("a network that exists is no problem", async () => {
+    const report = await plan({
+      settings,
+      students,
+      secrets: {},
+      now,
+      existingStacks: new Set(),
+      quotaSource: sourceWith({ name: "auto_allocated_network", exists: true }),
+    });
+    expect(report.problems).toEqual([]);
+  });
+});
+
+describe("an SU total out of proportion", () => {
+  // Placeholders and the far expiry have warnings of their own; here only the SU total is at stake.
+  const real = { ...base, sshCidr: "198.18.0.7/32", allocation: "cis230000", acmeEmail: "i@x.org" };
+  const roster = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: `s${i + 1}`, line: i + 2 }));
+  const suWarnings = async (doc: Record<string, string>, n: number, when: string) => {
+    const report = await plan({
+      settings: parseSettings({ ...real, ...doc }, file),
+      students: roster(n),
+      secrets: {},
+      now: new Date(when),
+      existingStacks: new Set(roster(n).map((s) => `intro-${s.id}`)),
+    });
+    return report.warnings.filter((w) => w.startsWith("SU estimate"));
+  };
+
+  test("forty m3.small students for 50 days: 2400 SU each", async () => {
+    expect(await suWarnings({ expires: "2030-06-30" }, 40, "2030-05-12T00:00:00Z")).toEqual([
+      "SU estimate: 96000 SUs, 2400 per student (m3.small, 2 SU/hour, for 1200 hours until the end of 2030-06-30), more than the 1000 per student a workshop rarely needs. Check that the allocation holds them; set expires to the last day of the class, choose a smaller flavor, or `workshop pause` between sessions (a shelved VM costs 0 SUs).",
+    ]);
+  });
+
+  test("a large flavor for four days is out of proportion too", async () => {
+    expect(
+      await suWarnings({ expires: "2030-06-30", flavor: "m3.large" }, 3, "2030-06-27T00:00:00Z"),
+    ).toEqual([expect.stringMatching(/^SU estimate: 4608 SUs, 1536 per student \(m3\.large/)]);
+  });
+
+  test("a two-day class on m3.small, or a local one, says nothing", async () => {
+    expect(await suWarnings({ expires: "2030-06-30" }, 40, "2030-06-29T00:00:00Z")).toEqual([]);
+    expect(
+      await suWarnings({ expires: "2030-06-30", target: "local" }, 40, "2030-01-01T00:00:00Z"),
+    ).toEqual([]);
+  });
+});
+
 describe("planWarnings", () => {
   const shared = parseSettings(
     { ...base, sshCidr: "203.0.113.7/32", image: `docker.io/x/y@sha256:${"0".repeat(64)}` },

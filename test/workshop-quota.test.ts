@@ -25,7 +25,9 @@ interface Seen {
 const projectId = "8f7c3a0b5e2d4c1a9b6e0f3d2c1b4a59";
 const token = "gAAAAABtest-token";
 
-function startOpenStack(opts: { keystoneStatus?: number; floatingipReserved?: number } = {}) {
+function startOpenStack(
+  opts: { keystoneStatus?: number; floatingipReserved?: number; networks?: string[] } = {},
+) {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -148,6 +150,14 @@ function startOpenStack(opts: { keystoneStatus?: number; floatingipReserved?: nu
         });
         return;
       }
+      const query = new URL(req.url ?? "/", base);
+      if (req.method === "GET" && query.pathname === "/network/v2.0/networks") {
+        // Neutron filters by exact name; a fresh allocation has no auto_allocated_network yet.
+        const name = query.searchParams.get("name");
+        const networks = (opts.networks ?? []).filter((n) => name === null || n === name);
+        json(200, { networks: networks.map((n, i) => ({ id: `net-${i}`, name: n })) });
+        return;
+      }
       json(404, { error: `no route ${req.method} ${req.url}` });
     });
   });
@@ -197,6 +207,22 @@ describe("OpenStackQuotaSource", () => {
       },
     });
   });
+
+  test.each([
+    ["a fresh allocation without it", [], false],
+    ["an allocation that has it", ["auto_allocated_network", "other"], true],
+  ])(
+    "asked for the stacks' network, it says whether the project has it: %s",
+    async (_name, networks, exists) => {
+      os = await startOpenStack({ networks });
+      const source = new OpenStackQuotaSource({ ...credentials, OS_AUTH_URL: os.authUrl });
+      const quota = await source.fetch({ network: "auto_allocated_network" });
+      expect(quota.network).toEqual({ name: "auto_allocated_network", exists });
+      expect(os.seen.map((s) => `${s.method} ${s.url} ${s.token ?? "-"}`)).toContain(
+        `GET /network/v2.0/networks?name=auto_allocated_network&fields=id ${token}`,
+      );
+    },
+  );
 
   test("an auth URL without /v3 works too", async () => {
     os = await startOpenStack();

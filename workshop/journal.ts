@@ -35,39 +35,61 @@ export class Journal {
 
   private constructor(
     readonly file: string,
-    private readonly data: JournalFile,
+    private data: JournalFile,
   ) {}
 
   static async open(dir: string): Promise<Journal> {
     const file = path.join(dir, "down-journal.json");
-    let text: string;
-    try {
-      text = await fsp.readFile(file, "utf8");
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT")
-        return new Journal(file, { version: 1, stacks: {} });
-      throw e;
-    }
-    const data = readJournal(text);
-    if (data === undefined) {
-      throw new InputError(file, [
-        "is not a down journal this version can read; move it aside (the stacks it lists are kept) and run the command again",
-      ]);
-    }
-    return new Journal(file, data);
+    return new Journal(file, (await load(file)) ?? { version: 1, stacks: {} });
   }
 
   get(stack: string): JournalEntry | undefined {
     return this.data.stacks[stack];
   }
 
-  /** Records a step and writes the journal before returning (writes are serialized). */
+  /**
+   * Records a step and writes the journal before returning. Writes are serialized, and each one
+   * re-reads the file and merges the step into what it holds: another process that wrote the same
+   * journal since (a second workshop sharing the export folder) keeps its entries. A file that is
+   * gone is written anew from what this process knows; a damaged one is refused, never overwritten.
+   */
   async record(stack: string, student: string, patch: Partial<JournalEntry>): Promise<void> {
-    this.data.stacks[stack] = { ...(this.data.stacks[stack] ?? { student }), ...patch };
-    const text = `${JSON.stringify(this.data, null, 2)}\n`;
-    this.writes = this.writes.then(() => writePrivateFile(this.file, text));
-    await this.writes;
+    const write = async () => {
+      const onDisk = await load(this.file);
+      const data = onDisk ?? this.data;
+      if (onDisk !== undefined) {
+        // Entries only this process knows (the file was moved aside and recreated) are kept too.
+        for (const [name, entry] of Object.entries(this.data.stacks)) {
+          data.stacks[name] = { ...entry, ...data.stacks[name] };
+        }
+      }
+      data.stacks[stack] = { ...(data.stacks[stack] ?? { student }), ...patch };
+      this.data = data;
+      await writePrivateFile(this.file, `${JSON.stringify(data, null, 2)}\n`);
+    };
+    // A failed write does not stop the next one from trying; this caller still sees its failure.
+    const done = this.writes.then(write, write);
+    this.writes = done.catch(() => undefined);
+    await done;
   }
+}
+
+/** The journal in `file`, undefined when there is none; an InputError naming it when damaged. */
+async function load(file: string): Promise<JournalFile | undefined> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  const data = readJournal(text);
+  if (data === undefined) {
+    throw new InputError(file, [
+      "is not a down journal this version can read; move it aside (the stacks it lists are kept) and run the command again",
+    ]);
+  }
+  return data;
 }
 
 /** The journal in `text`, or undefined when it is damaged (cut off, or not the shape written). */

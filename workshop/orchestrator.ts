@@ -19,7 +19,7 @@ import { exportSource, type ExportSource } from "./export-source";
 import { Journal } from "./journal";
 import { assignPorts } from "./localPorts";
 import { pausedSince } from "./power";
-import { probeNotebook, type ProbeResult } from "./probe";
+import { probeNotebook, probeTrust, type ProbeResult } from "./probe";
 import type { Reporter } from "./progress";
 import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
@@ -154,6 +154,18 @@ export function ownerProblem(
   return `stack ${stack} belongs to workshop ${w ?? "(none)"}, student ${s ?? "(none)"}, not ${workshop}/${student}: refusing to take it over. Give this workshop a stackPrefix of its own in the settings`;
 }
 
+/**
+ * `stackPrefix` for a stack's config: set on a stack this command creates (no config of ours yet) and
+ * kept on one that has it, so its resources get names unique to the workshop (lib/physicalName.ts).
+ * A stack made without it keeps its names: adding it would rename the key pair, replacing the VM.
+ */
+export function stackPrefixConfig(current: ConfigValues, stackPrefix: string): ConfigValues {
+  const key = `${configNamespace}:stackPrefix`;
+  const ours = Object.keys(current).filter((k) => k.startsWith(`${configNamespace}:`));
+  if (ours.length > 0 && !(key in current)) return {};
+  return { [key]: { value: stackPrefix, secret: false } };
+}
+
 export class Orchestrator {
   private readonly stackLock = new Mutex();
   private readonly driver: StackDriver;
@@ -224,10 +236,6 @@ export class Orchestrator {
 
   private probeDeadline(settings: WorkshopSettings): number {
     return Date.now() + (this.opts.probeTimeoutMs ?? settings.probeTimeoutMinutes * 60_000);
-  }
-
-  private insecure(settings: WorkshopSettings): boolean {
-    return settings.shared.tls === "self-signed";
   }
 
   /**
@@ -336,6 +344,7 @@ export class Orchestrator {
       const keptPower = current[powerKey]?.value;
       const desired: ConfigValues = {
         ...fullKeys(studentConfig(settings, student, row), false),
+        ...stackPrefixConfig(current, settings.stackPrefix),
         ...(localPort !== undefined ? fullKeys({ notebookPort: String(localPort) }, false) : {}),
         ...fullKeys(this.opts.secrets ?? {}, true),
         ...(power !== undefined
@@ -373,7 +382,7 @@ export class Orchestrator {
           const url = typeof outputs.notebookUrl === "string" ? outputs.notebookUrl : undefined;
           if (url) {
             this.reporter.update(student.id, "checking");
-            const probe = await probeNotebook(url, { insecure: this.insecure(settings) });
+            const probe = await probeNotebook(url, { tls: probeTrust(settings.shared) });
             if (probe.healthy) {
               return result("unchanged", "already up and answering", {
                 url,
@@ -407,7 +416,7 @@ export class Orchestrator {
       const probe: ProbeResult = await probeNotebook(url, {
         deadline: this.probeDeadline(settings),
         intervalMs: this.opts.probeIntervalMs,
-        insecure: this.insecure(settings),
+        tls: probeTrust(settings.shared),
       });
       if (!probe.healthy) {
         return result(
@@ -470,7 +479,7 @@ export class Orchestrator {
           // A shelved VM does not answer; probing it would only report it unhealthy.
           health = await this.pausedHealth(student.id, stack);
         } else if (typeof url === "string") {
-          const p = await probeNotebook(url, { insecure: this.insecure(settings) });
+          const p = await probeNotebook(url, { tls: probeTrust(settings.shared) });
           health = p.healthy ? "healthy" : `unhealthy: ${p.detail}`;
           // Only a server that just answered is asked: a dead one would cost another timeout.
           if (p.healthy) {

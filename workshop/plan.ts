@@ -3,17 +3,19 @@
  * config goes through the stack's own validation (parseStackConfig, the function index.ts runs), the
  * allocation's quota is compared with what the new stacks need, and the SU cost is estimated.
  */
-import { parseStackConfig } from "../lib/config";
+import { configDefaults, parseStackConfig } from "../lib/config";
 import { InputError } from "../lib/rules/problems";
 import { isPubliclyTrusted } from "../lib/tlsSettings";
 import {
   checkQuota,
   describeQuota,
+  networkProblem,
   quotaNeeds,
   suEstimate,
   type QuotaSource,
   type SuEstimate,
 } from "./quota";
+import { nameCollisions } from "./nameCollisions";
 import type { Student } from "./roster";
 import { expiryEnd, stackName, studentConfig, type WorkshopSettings } from "./settings";
 
@@ -137,6 +139,22 @@ export function planWarnings(input: {
   return out;
 }
 
+/**
+ * SUs per student above which plan asks whether the total is meant: three weeks of an m3.small
+ * around the clock, five days of an m3.medium, under three of an m3.large. A class that meets a few
+ * hours a day for a few days needs a fraction of it. (The allocation's remaining balance is kept by
+ * ACCESS, not OpenStack, so plan cannot compare with it.)
+ */
+export const suPerStudentWarning = 1000;
+
+/** The warning for an SU total out of proportion with a workshop, or undefined. Pure. */
+export function suWarning(settings: WorkshopSettings, su: SuEstimate): string | undefined {
+  if (settings.target !== "jetstream" || su.students === 0) return undefined;
+  const perStudent = su.su / su.students;
+  if (perStudent <= suPerStudentWarning) return undefined;
+  return `SU estimate: ${su.su} SUs, ${Math.round(perStudent)} per student (${settings.flavor.name}, ${su.suPerHour} SU/hour, for ${su.hours} hours until the end of ${settings.expires}), more than the ${suPerStudentWarning} per student a workshop rarely needs. Check that the allocation holds them; set expires to the last day of the class, choose a smaller flavor, or \`workshop pause\` between sessions (a shelved VM costs 0 SUs).`;
+}
+
 export async function plan(input: {
   settings: WorkshopSettings;
   students: readonly Student[];
@@ -170,7 +188,11 @@ export async function plan(input: {
     );
   } else {
     try {
-      const quota = await input.quotaSource.fetch();
+      const quota = await input.quotaSource.fetch({
+        network: settings.shared.network ?? configDefaults.network,
+      });
+      const missingNetwork = networkProblem(quota.network, settings.file);
+      if (missingNetwork !== undefined) problems.push(missingNetwork);
       // Behind HTTPS with the instructor's stack, every student shares its security group.
       const sharedSecurityGroup =
         settings.shared.imageStack !== undefined && settings.shared.tls !== "off";
@@ -188,6 +210,10 @@ export async function plan(input: {
       problems.push(`quota: ${(e as Error).message}`);
     }
   }
-  const warnings = planWarnings({ ...input, newStudents });
+  const warnings = [
+    ...planWarnings({ ...input, newStudents }),
+    ...nameCollisions(settings, students, input.existingStacks),
+    ...[suWarning(settings, su)].filter((w): w is string => w !== undefined),
+  ];
   return { problems, warnings, notes, quotaTable, su, newStudents };
 }

@@ -4,7 +4,8 @@
  * this proves the token), then `GET /lab?token=...` must be 200 with JupyterLab's page (the URL the
  * student is handed). Retried until a deadline, since a new VM takes minutes to boot and pull.
  */
-import { httpRequest } from "./http";
+import { isPubliclyTrusted, tlsModes, type TlsMode } from "../lib/tlsSettings";
+import { httpRequest, type TlsTrust } from "./http";
 import { parseNotebookUrl } from "./notebook-url";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -20,8 +21,25 @@ export interface ProbeOptions {
   deadline?: number;
   intervalMs?: number;
   requestTimeoutMs?: number;
-  insecure?: boolean;
+  /** Which certificates are accepted; default `public`. See {@link probeTrust}. */
+  tls?: TlsTrust;
   sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The certificates a probe accepts for a workshop's stacks, by the program's own readiness rule
+ * (lib/tlsSettings.ts): the public roots when the proxy gets its certificates from Let's Encrypt
+ * production, else (staging for a rehearsal, another CA, self-signed) any issuer for a certificate
+ * that names the host and is in date.
+ * @param shared The stack config every student shares (`tls`, `acmeCa`); `tls` defaults to letsencrypt.
+ */
+export function probeTrust(shared: Readonly<Record<string, string | undefined>>): TlsTrust {
+  const wanted = shared.tls?.trim() || "letsencrypt";
+  const mode: TlsMode | undefined = tlsModes.find((m) => m === wanted);
+  // An unknown mode never reaches a stack (settings refuse it); refusing nothing more is the safe side.
+  if (mode === undefined) return "public";
+  const acmeCa = shared.acmeCa?.trim() || undefined;
+  return isPubliclyTrusted(mode, acmeCa) ? "public" : "any-issuer-for-host";
 }
 
 async function probeOnce(
@@ -33,7 +51,7 @@ async function probeOnce(
   const status = await httpRequest(`${base}/api/status`, {
     headers: { Authorization: `token ${token}` },
     timeoutMs,
-    tls: opts.insecure ? "any-issuer-for-host" : "public",
+    tls: opts.tls ?? "public",
   });
   if (status.status !== 200) {
     const why = status.status === 403 || status.status === 401 ? " (wrong token?)" : "";
@@ -41,7 +59,7 @@ async function probeOnce(
   }
   const lab = await httpRequest(`${base}/lab?token=${encodeURIComponent(token)}`, {
     timeoutMs,
-    tls: opts.insecure ? "any-issuer-for-host" : "public",
+    tls: opts.tls ?? "public",
   });
   if (lab.status !== 200) return { ok: false, detail: `${lab.status} on /lab` };
   if (!lab.body.toString("utf8").includes("JupyterLab")) {

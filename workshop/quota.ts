@@ -21,16 +21,37 @@ export interface ProjectQuota {
   securityGroups?: QuotaUsage;
   securityGroupRules?: QuotaUsage;
   ports?: QuotaUsage;
+  /** Whether the project has the network the stacks attach to, when fetch was asked about one. */
+  network?: { name: string; exists: boolean };
 }
 
 /** Where quota numbers come from; OpenStack's APIs in production. */
 export interface QuotaSource {
   /** For messages: which cloud and project was asked. */
   readonly description: string;
-  fetch(): Promise<ProjectQuota>;
+  /** @param ask.network A network name to look for in the project, reported as `network`. */
+  fetch(ask?: { network?: string }): Promise<ProjectQuota>;
 }
 
-export type QuotaResource = keyof ProjectQuota;
+/** The network every allocation gets, once created; stacks attach to it unless `network` says. */
+const autoAllocatedNetwork = "auto_allocated_network";
+
+/**
+ * The problem with a network the project does not have, naming the fix, or undefined. A new
+ * allocation has no auto_allocated_network until something (Horizon, Exosphere, this command)
+ * asks Neutron for its topology; every student's `up` would fail on the lookup.
+ * @param network What fetch reported; undefined when it was not asked or could not tell.
+ * @param file The settings file, named when the network is the settings' own choice.
+ */
+export function networkProblem(network: ProjectQuota["network"], file: string): string | undefined {
+  if (network === undefined || network.exists) return undefined;
+  if (network.name === autoAllocatedNetwork) {
+    return `network: ${autoAllocatedNetwork} does not exist in this allocation's project yet (a new allocation gets it only when it is first asked for). Create it once, with the same openrc sourced: \`openstack network auto allocated topology create --or-show\`, then run plan again`;
+  }
+  return `${file}: [network] is ${network.name}, and this allocation's project has no network of that name: \`openstack network list\` shows the ones it has`;
+}
+
+export type QuotaResource = Exclude<keyof ProjectQuota, "network">;
 
 export interface QuotaLine {
   resource: QuotaResource;
@@ -168,6 +189,10 @@ interface NovaLimits {
   };
 }
 
+interface NeutronNetworks {
+  networks?: { id: string }[];
+}
+
 interface NeutronQuotaDetails {
   quota: Record<string, { limit: number; used: number; reserved?: number } | undefined>;
 }
@@ -241,7 +266,7 @@ export class OpenStackQuotaSource implements QuotaSource {
     this.description = `OpenStack project of application credential ${env.OS_APPLICATION_CREDENTIAL_ID} at ${this.authUrl}${plain ? ` (${plain})` : ""}`;
   }
 
-  async fetch(): Promise<ProjectQuota> {
+  async fetch(ask: { network?: string } = {}): Promise<ProjectQuota> {
     const { token, body } = await this.authenticate();
     const projectId = body.token.project?.id;
     if (!projectId) {
@@ -257,6 +282,14 @@ export class OpenStackQuotaSource implements QuotaSource {
       `${network}/v2.0/quotas/${encodeURIComponent(projectId)}/details.json`,
       token,
     );
+    // Neutron filters on the exact name and lists the project's own networks and shared ones.
+    const found =
+      ask.network === undefined
+        ? undefined
+        : await this.getJson<NeutronNetworks>(
+            `${network}/v2.0/networks?name=${encodeURIComponent(ask.network)}&fields=id`,
+            token,
+          );
     const abs = limits.limits?.absolute ?? {};
     const nova = (limitKey: string, usedKey: string): QuotaUsage => {
       const limit = abs[limitKey];
@@ -278,6 +311,9 @@ export class OpenStackQuotaSource implements QuotaSource {
         : {};
     };
     return {
+      ...(ask.network !== undefined
+        ? { network: { name: ask.network, exists: (found?.networks ?? []).length > 0 } }
+        : {}),
       ...optional("securityGroups", "security_group"),
       ...optional("securityGroupRules", "security_group_rule"),
       ...optional("ports", "port"),

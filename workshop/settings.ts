@@ -26,11 +26,11 @@ import { parseSchedule, type Schedule } from "./schedule";
 
 /**
  * Stack config keys the settings may share between students: every key the stack reads except the
- * ones the workshop command sets itself (`student` from the roster, `workshop` from these settings)
- * and secrets, which never go in a file.
+ * ones the workshop command sets itself (`student` from the roster, `workshop` and `stackPrefix` from
+ * these settings) and secrets, which never go in a file.
  */
 export const sharedStackKeys: readonly string[] = configKeys.filter(
-  (k) => k !== "student" && k !== "workshop" && !secretConfigKeys.has(k),
+  (k) => k !== "student" && k !== "workshop" && k !== "stackPrefix" && !secretConfigKeys.has(k),
 );
 
 /** Settings of the workshop command itself, not passed to stacks. */

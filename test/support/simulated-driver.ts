@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { ConfigValues, StackDriver, StackInfo, UpdateResult } from "../../workshop/driver";
 import type { UpdateRecord } from "../../workshop/power";
@@ -55,6 +56,8 @@ export interface SimOptions {
   extraOutputs?: (stack: string) => Record<string, unknown>;
   /** The time an update records; one minute per update from 2030-06-01 by default. */
   clock?: () => string;
+  /** Serve the notebooks over HTTPS with this key and certificate instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 /** What a simulated student has in work/: nested folders, a notebook, a binary file. */
@@ -87,7 +90,7 @@ export class SimulatedBackend {
   private readonly clock = () =>
     this.opts.clock?.() ?? new Date(Date.UTC(2030, 5, 1, 0, this.ticks++)).toISOString();
   private selectsRunning = 0;
-  private server?: http.Server;
+  private server?: http.Server | https.Server;
   private base = "";
 
   constructor(private readonly opts: SimOptions = {}) {
@@ -99,9 +102,13 @@ export class SimulatedBackend {
   }
 
   async start(): Promise<void> {
-    this.server = http.createServer((req, res) => this.serve(req, res));
+    const listener: http.RequestListener = (req, res) => this.serve(req, res);
+    this.server = this.opts.tls
+      ? https.createServer(this.opts.tls, listener)
+      : http.createServer(listener);
     await new Promise<void>((r) => this.server?.listen(0, "127.0.0.1", r));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const scheme = this.opts.tls ? "https" : "http";
+    this.base = `${scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
