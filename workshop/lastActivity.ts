@@ -4,7 +4,7 @@
  * there), so its answer is read with a small size cap and a short deadline, and only a well-formed
  * ISO time comes out, re-written by us: nothing it sends reaches the status table as it was sent.
  */
-import { httpRequest } from "./http";
+import { httpRequest, type TlsTrust } from "./http";
 import { parseNotebookUrl } from "./notebook-url";
 
 /** Jupyter's answer is about 150 bytes; anything much larger is not an answer. */
@@ -39,11 +39,11 @@ export function parseLastActivity(body: Buffer): string | undefined {
  * Asks the notebook at `url` (the student's `/lab?token=...` URL) for its last activity; undefined
  * when it does not answer, refuses, or answers with anything but a time. Never throws.
  * @param opts.timeoutMs Longest wait without progress; the whole request gets twice that.
- * @param opts.insecure Accept a certificate from any issuer for the host (staging CA, self-signed).
+ * @param opts.tls Which certificates are accepted, as the probe's (probeTrust); default `public`.
  */
 export async function readLastActivity(
   url: string,
-  opts: { timeoutMs?: number; insecure?: boolean },
+  opts: { timeoutMs?: number; tls?: TlsTrust },
 ): Promise<string | undefined> {
   const timeoutMs = opts.timeoutMs ?? 5_000;
   try {
@@ -53,7 +53,7 @@ export async function readLastActivity(
       timeoutMs,
       deadlineMs: 2 * timeoutMs,
       maxBodyBytes: maxStatusBytes,
-      tls: opts.insecure ? "any-issuer-for-host" : "public",
+      tls: opts.tls ?? "public",
     });
     return res.status === 200 ? parseLastActivity(res.body) : undefined;
   } catch {

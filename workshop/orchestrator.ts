@@ -483,7 +483,7 @@ export class Orchestrator {
           health = p.healthy ? "healthy" : `unhealthy: ${p.detail}`;
           // Only a server that just answered is asked: a dead one would cost another timeout.
           if (p.healthy) {
-            lastActivity = await readLastActivity(url, { insecure: this.insecure(settings) });
+            lastActivity = await readLastActivity(url, { tls: probeTrust(settings.shared) });
           }
         }
         return {
