@@ -62,10 +62,10 @@ describe("parseRoster", () => {
       ["line 1: the roster has a header but no students; add one row per student"],
     ],
     [
-      "no id column",
-      "name,email\nAda,ada@example.org\n",
+      "no id column, and no email or name to derive ids from",
+      "section,grade\nA,1\n",
       [
-        'line 1: the header has no id column; name one column "id" (or "student"), got "name", "email"',
+        'line 1: the header has no id column; name one column "id" (or "student"), pick one with --id-column (or idColumn in the settings), or give an "email" or "name" column to derive ids from; got "section", "grade"',
       ],
     ],
     [
@@ -121,7 +121,7 @@ describe("parseRoster", () => {
     [
       "a duplicate id",
       "id\nada\nbob\nada\n",
-      ['line 4: id "ada" is already used on line 2; ids must be unique'],
+      ['line 4: id "ada" is already used on line 2; ids must be unique, such as "ada-2"'],
     ],
     ["an empty id", "id,name\n,Ada\n", ["line 2: the id is empty; every student needs an id"]],
     [
@@ -180,7 +180,7 @@ describe("parseRoster", () => {
     expect(problemsOf("id,email\nAda,\nbob,nope\nbob,\n")).toEqual([
       'line 2: id "Ada" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter, such as "ada"',
       'line 3: email "nope" is not an address like name@example.org; fix or leave it empty',
-      'line 4: id "bob" is already used on line 3; ids must be unique',
+      'line 4: id "bob" is already used on line 3; ids must be unique, such as "bob-2"',
     ]);
   });
 
@@ -303,6 +303,77 @@ describe("readRoster reads only a regular UTF-8 file of sensible size", () => {
     fs.writeFileSync(f, `id\n${"a\n".repeat(3 * 1024 * 1024)}`);
     expect(fileProblems(f)).toEqual([
       "is 6291459 bytes, more than the 4194304 a roster may have: check the path",
+    ]);
+  });
+});
+
+describe("rosters exported from an LMS", () => {
+  const lms =
+    "Username,Full Name,Email Address,Section\n" +
+    "u1001,Zoë Ñúñez,zoe.nunez@uni.edu,A\n" +
+    "u1002,Ada Lovelace,,B\n" +
+    "u1003,Ada Lovelace,ada.lovelace@other.edu,B\n";
+
+  test("--id-column picks the id column, in any case", () => {
+    expect(parseRoster("Login,Name\nada,Ada\nbob,Bob\n", "lms.csv", { idColumn: "LOGIN" })).toEqual(
+      [
+        { id: "ada", name: "Ada", line: 2 },
+        { id: "bob", name: "Bob", line: 3 },
+      ],
+    );
+  });
+
+  test("an unknown --id-column names every column found", () => {
+    expect(() =>
+      parseRoster(lms, "lms.csv", { idColumn: "netid", idColumnFrom: "--id-column" }),
+    ).toThrow(
+      'line 1: --id-column "netid" is not a column of the roster; the columns found are "username", "full name", "email address", "section"',
+    );
+  });
+
+  test("hidden characters in the header or the flag are shown escaped, never as they are", () => {
+    expect(() =>
+      parseRoster("name,\u202egrade\nAda,1\n", "lms.csv", { idColumn: "x\u0007y" }),
+    ).toThrow(
+      'line 1: --id-column "x\\u0007y" is not a column of the roster; the columns found are "name", "\\u202egrade"',
+    );
+  });
+
+  test("without an id column, ids come from the email, else the name, numbered on collision", () => {
+    const students = parseRoster("name,email\nZoë Ñúñez,zoe@uni.edu\nAda,\nada,ada@x.org\n");
+    expect(students.map((s) => [s.id, s.idFrom])).toEqual([
+      ["zoe", "email"],
+      ["ada", "name"],
+      ["ada-2", "email"],
+    ]);
+  });
+
+  test("an LMS header (Email Address, Full Name) is recognised for deriving ids", () => {
+    const students = parseRoster(lms, "lms.csv", { idColumn: undefined });
+    // "Username" is not an id column by itself: only --id-column makes it one.
+    expect(students.map((s) => [s.id, s.name, s.email])).toEqual([
+      ["zoe-nunez", "Zoë Ñúñez", "zoe.nunez@uni.edu"],
+      ["ada-lovelace", "Ada Lovelace", undefined],
+      ["ada-lovelace-2", "Ada Lovelace", "ada.lovelace@other.edu"],
+    ]);
+  });
+
+  test("a row with nothing to derive an id from is reported with its line", () => {
+    expect(problemsOf("name,email\nAda,\n李雷,\n")).toEqual([
+      'line 3: no id can be derived from the name "李雷" (no letters or digits in ASCII); add an "id" column, or give this student an email',
+    ]);
+  });
+
+  test("a suggestion for a bad id is never an id already taken", () => {
+    expect(problemsOf("id\nada\nAda\nada-2\nADA\n")).toEqual([
+      'line 3: id "Ada" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter, such as "ada-3"',
+      'line 5: id "ADA" is not DNS-safe: use lowercase letters, digits and inner hyphens, starting with a letter, such as "ada-4"',
+    ]);
+  });
+
+  test("a repeated id is told a free one", () => {
+    expect(problemsOf("id\nbob\nbob-2\nbob\n")).toEqual([
+      'line 4: id "bob" is already used on line 2; ids must be unique, such as "bob-3"',
     ]);
   });
 });

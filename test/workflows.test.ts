@@ -133,3 +133,27 @@ test("action-validator does reject a broken workflow (the check can fail)", asyn
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test("the workshop schedule example pauses and resumes on cron, only once switched on, secrets only in the steps that need them", () => {
+  const wf = load("workshop-schedule.yml") as Workflow & {
+    on: {
+      schedule: { cron: string }[];
+      workflow_dispatch: { inputs: { command: { options: string[] } } };
+    };
+  };
+  const crons = wf.on.schedule.map((s) => s.cron);
+  expect(crons).toHaveLength(2);
+  for (const c of crons) expect(c.split(" ")).toHaveLength(5);
+  expect(wf.on.workflow_dispatch.inputs.command.options).toEqual(["pause", "resume"]);
+  const job = wf.jobs.power as Job & { env?: Record<string, string> };
+  expect(job.if).toBe("vars.WORKSHOP_SCHEDULE == 'on'");
+  // The pause line is the one the command is chosen by; the other is the resume.
+  const command = (job.env?.COMMAND ?? "").replace(/\s+/g, " ");
+  expect(command).toContain(`github.event.schedule == '${crons[1]}' && 'pause'`);
+  // No secret in the job's env: npm ci's install scripts would see it.
+  expect(JSON.stringify(job.env ?? {})).not.toMatch(/secrets\./);
+  const ci = job.steps.find((s) => s.run?.startsWith("npm ci"));
+  expect(JSON.stringify(ci)).not.toMatch(/secrets\./);
+  const power = job.steps.find((s) => s.run?.includes("npm run workshop --"));
+  expect(power?.run).toMatch(/npm run workshop -- "\$COMMAND" --settings /);
+});

@@ -105,6 +105,7 @@ describe("status of a paused class", () => {
         "lastUpdate",
         "lastResult",
         "health",
+        "lastActivity",
         "expires",
       ]),
     );

@@ -27,6 +27,8 @@ import {
   type UpResult,
 } from "./orchestrator";
 import { plan } from "./plan";
+import { describeActivity } from "./lastActivity";
+import { pausePlanLines } from "./pauseForecast";
 import { acquireWorkshopLock, lockFileFor, tookOverMessage, WorkshopLockError } from "./lock";
 import { PulumiProcesses } from "./pulumi-process";
 import { guardStream, redactorFromEnv, type Redactor } from "./redaction";
@@ -34,7 +36,7 @@ import { handleInterrupts } from "./signals";
 import { makeReporter, PlainReporter, type Reporter } from "./progress";
 import { OpenStackQuotaSource, QuotaSourceError, type QuotaSource } from "./quota";
 import { InputError } from "../lib/rules/problems";
-import { readRoster, type Student } from "./roster";
+import { derivedIdLines, readRoster, type RosterOptions, type Student } from "./roster";
 import { parseConcurrency, readSettings, stackName, type WorkshopSettings } from "./settings";
 import { formatTable } from "./table";
 import { readUsage, usageText } from "./usageReport";
@@ -123,6 +125,11 @@ const optionSpecs = {
     type: "boolean",
     text: "send through the settings' mail server (without it: .eml files only, nothing sent)",
   },
+  "id-column": {
+    type: "string",
+    arg: "NAME",
+    text: "the roster column holding the student ids (default: the settings' idColumn, else id or student; without one, ids come from emails or names)",
+  },
   help: { type: "boolean", short: "h", text: "this command's help" },
 } as const;
 
@@ -142,11 +149,12 @@ type Values = {
   urls?: boolean;
   token?: boolean;
   send?: boolean;
+  "id-column"?: string;
   help?: boolean;
 };
 
 /** Every command takes these. */
-const commonOptions: readonly OptionName[] = ["settings", "roster", "student", "help"];
+const commonOptions: readonly OptionName[] = ["settings", "roster", "id-column", "student", "help"];
 
 interface Command {
   summary: string;
@@ -184,10 +192,10 @@ docs:       docs/workshop.md, "3. up: bring everyone up"`,
     run: runUp,
   },
   status: {
-    summary: "stack state, power, notebook health and expiry per student",
+    summary: "stack state, power, notebook health, last activity and expiry per student",
     options: ["concurrency", "json", "urls"],
     usage: `needs:      the settings and the roster; ${backendNeeds}
-writes:     nothing; prints a table, or with --json one JSON array of rows (student, stack, exists, power, lastUpdate, lastResult, health, expires); URLs only with --urls
+writes:     nothing; prints a table, or with --json one JSON array of rows (student, stack, exists, power, lastUpdate, lastResult, health, lastActivity, expires); URLs only with --urls
 exit codes: 0 every student's stack exists and its notebook answers (or is paused); 1 some do not; 2 bad input
 docs:       docs/workshop.md, "4. During the workshop"`,
     run: runStatus,
@@ -546,7 +554,10 @@ function makeContext(name: string, values: Values, io: RunOptions): Context {
   }
   let roster: Student[] | undefined;
   const wholeRoster = (): Student[] =>
-    (roster ??= readRoster(path.resolve(cwd, values.roster ?? settings.roster ?? "roster.csv")));
+    (roster ??= readRoster(
+      path.resolve(cwd, values.roster ?? settings.roster ?? "roster.csv"),
+      idColumnOption(values, settings),
+    ));
   let driver: StackDriver | undefined;
   let cards: LoadedCards | undefined;
   const makeDriver =
@@ -611,6 +622,14 @@ function makeContext(name: string, values: Values, io: RunOptions): Context {
   return ctx;
 }
 
+/** The id column: the flag, else the setting; named as given so an error points at it. */
+function idColumnOption(values: Values, settings: WorkshopSettings): RosterOptions {
+  if (values["id-column"] !== undefined) {
+    return { idColumn: values["id-column"], idColumnFrom: "--id-column" };
+  }
+  return { idColumn: settings.idColumn, idColumnFrom: `[idColumn] in ${settings.file}` };
+}
+
 const quiet: Reporter = { update: () => {}, note: () => {}, close: () => {} };
 
 async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
@@ -650,11 +669,15 @@ async function runPlan(ctx: Context, roster: Student[]): Promise<boolean> {
     `workshop ${settings.workshop}: ${roster.length} students, target ${settings.target}, flavor ${settings.flavor.name}, until ${settings.expires}`,
   );
   for (const n of report.notes) print(n);
+  for (const l of derivedIdLines(roster)) print(l);
   if (report.quotaTable) print(formatTable(report.quotaTable));
   const { su } = report;
   print(
     `SU estimate: ${su.suPerHour} SU/hour x ${su.students} students x ${su.hours} hours until the end of ${settings.expires} = ${su.su} SUs`,
   );
+  if (settings.target === "jetstream") {
+    for (const l of pausePlanLines(settings, roster.length, ctx.now(), ctx.concurrency)) print(l);
+  }
   if (report.warnings.length > 0) {
     print(`\n${report.warnings.length} warning(s):`);
     for (const w of report.warnings) print(`  ${w}`);
@@ -820,6 +843,7 @@ async function runStatus(ctx: Context): Promise<number> {
           lastUpdate: r.lastUpdate ?? null,
           lastResult: r.lastResult ?? null,
           health: r.health,
+          lastActivity: r.lastActivity ?? null,
           expires: r.expires ?? settings.expires,
           ...(urls ? { url: r.url ?? null } : {}),
         })),
@@ -837,6 +861,7 @@ async function runStatus(ctx: Context): Promise<number> {
           "last update",
           "result",
           "notebook",
+          "last activity",
           "expires",
           "power",
           ...(urls ? ["url"] : []),
@@ -848,6 +873,7 @@ async function runStatus(ctx: Context): Promise<number> {
           r.lastUpdate ?? "-",
           r.lastResult ?? "-",
           r.health,
+          describeActivity(r.lastActivity, ctx.now()),
           r.expires ?? settings.expires,
           r.power ?? "-",
           ...(urls ? [r.url ?? "-"] : []),

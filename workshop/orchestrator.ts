@@ -25,6 +25,7 @@ import { Redactor } from "./redaction";
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from "./retry";
 import type { Power } from "../lib/config";
 import { keptGenerations, nextGenerations } from "./reset";
+import { readLastActivity } from "./lastActivity";
 import { idProblem, type Student } from "./roster";
 import { configNamespace } from "../lib/rules/stack";
 import { stackName, studentConfig, type WorkshopSettings } from "./settings";
@@ -84,6 +85,8 @@ export interface StatusRow {
   lastUpdate?: string;
   lastResult?: UpdateResult;
   health: string;
+  /** The notebook's `/api/status` `last_activity` (ISO, UTC); unset when it did not say. */
+  lastActivity?: string;
   expires?: string;
   /** The notebook URL (a secret: shown only on request). */
   url?: string;
@@ -480,12 +483,17 @@ export class Orchestrator {
         const power = config[`${configNamespace}:power`]?.value ?? "active";
         const url = outputs.notebookUrl;
         let health = "no notebookUrl output";
+        let lastActivity: string | undefined;
         if (power === "shelved") {
           // A shelved VM does not answer; probing it would only report it unhealthy.
           health = await this.pausedHealth(student.id, stack);
         } else if (typeof url === "string") {
           const p = await probeNotebook(url, { tls: probeTrust(settings.shared) });
           health = p.healthy ? "healthy" : `unhealthy: ${p.detail}`;
+          // Only a server that just answered is asked: a dead one would cost another timeout.
+          if (p.healthy) {
+            lastActivity = await readLastActivity(url, { tls: probeTrust(settings.shared) });
+          }
         }
         return {
           student: student.id,
@@ -496,6 +504,7 @@ export class Orchestrator {
           lastUpdate: info.updateInProgress ? "in progress" : info.lastUpdate,
           lastResult,
           health,
+          ...(lastActivity !== undefined ? { lastActivity } : {}),
           expires: typeof outputs.expires === "string" ? outputs.expires : undefined,
         };
       } catch (e) {

@@ -24,6 +24,7 @@ import { parseCardsBlock, parseMailBlock, type CardSettings, type MailBlock } fr
 import { readInputFile, utf8Text } from "./inputFile";
 import type { Student } from "./roster";
 import { maxIdLength } from "./roster";
+import { parseSchedule, type Schedule } from "./schedule";
 
 /**
  * Stack config keys the settings may share between students: every key the stack reads except the
@@ -52,6 +53,8 @@ const commandKeys = [
   "localPortBase",
   "cards",
   "mail",
+  "idColumn",
+  "schedule",
 ] as const;
 
 export interface WorkshopSettings {
@@ -87,6 +90,10 @@ export interface WorkshopSettings {
   mail?: MailBlock;
   /** Accepted settings that deserve attention (a world-open sshCidr), to print before acting. */
   warnings: string[];
+  /** The roster column holding the ids, by header (any case); `--id-column` wins over it. */
+  idColumn?: string;
+  /** The class's session times (schedule.ts); plan's SU figure counts only them. */
+  schedule?: Schedule;
 }
 
 /** The longest workshop name: with a student id of up to 32 it still fits the VM name (63). */
@@ -358,6 +365,20 @@ export function parseSettings(doc: unknown, file: string): WorkshopSettings {
   const cards = parseCardsBlock(fresh("cards") ? raw.cards : undefined, workshop, dir, problems);
   const mail = parseMailBlock(fresh("mail") ? raw.mail : undefined, dir, problems);
 
+  const idColumn = single("idColumn");
+  if (idColumn !== undefined && idColumn.trim() === "") {
+    problems.push(
+      '[idColumn] is empty: remove the line to use the roster\'s "id" column, or name a column of the roster',
+    );
+  }
+
+  let schedule: Schedule | undefined;
+  if (raw.schedule !== undefined && raw.schedule !== null && fresh("schedule")) {
+    const parsed = parseSchedule(raw.schedule, { expiresEnd: expiryEnd(expires), expires });
+    problems.push(...parsed.problems);
+    schedule = parsed.schedule;
+  }
+
   if (problems.length > 0) throw new InputError(file, problems);
   return {
     file,
@@ -377,6 +398,8 @@ export function parseSettings(doc: unknown, file: string): WorkshopSettings {
     cards,
     ...(mail === undefined ? {} : { mail }),
     warnings,
+    ...(idColumn !== undefined ? { idColumn } : {}),
+    ...(schedule !== undefined ? { schedule } : {}),
   };
 }
 

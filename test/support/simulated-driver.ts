@@ -85,6 +85,8 @@ export class SimulatedBackend {
   readonly brokenContents = new Set<string>();
   /** Stacks whose notebook does not answer at all (not booted). */
   readonly silent = new Set<string>();
+  /** What a stack's notebook answers on /api/status instead of Jupyter's own (a lying server). */
+  readonly statusBody = new Map<string, unknown>();
   private readonly selected = new Set<string>();
   private readonly attempts = new Map<string, number>();
   private seq = 0;
@@ -292,7 +294,18 @@ export class SimulatedBackend {
       return;
     }
     if (!auth) return json(403, { message: "Forbidden" });
-    if (rest === "/api/status") return json(200, { started: "2026-01-01T00:00:00Z" });
+    if (rest === "/api/status") {
+      if (this.statusBody.has(m[1])) {
+        const body = this.statusBody.get(m[1]);
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(typeof body === "string" ? body : JSON.stringify(body));
+        return;
+      }
+      return json(200, {
+        started: "2026-01-01T00:00:00Z",
+        last_activity: "2026-01-01T00:05:00.000000Z",
+      });
+    }
     if (!rest.startsWith("/api/contents/")) return json(404, {});
     if (this.brokenContents.has(m[1])) return json(500, { message: "Internal Server Error" });
     const p = rest.slice("/api/contents/".length).replace(/\/$/, "");
