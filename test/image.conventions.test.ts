@@ -120,9 +120,7 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
     expect(md.body).toContain("# Zoë's results");
   });
 
-  // Known failing on the engine here: /api/nbconvert still lists "custom", which answers 500.
-  // Skipped, not passed: issue 14 item 3 stays open.
-  test.skip("3. every export the menu offers works, and PDF is not offered without TeX", async () => {
+  test("3. every export the menu offers works, and PDF is not offered without TeX", async () => {
     await jupyterApi(main.url, token, "PUT", "/api/contents/offered.ipynb", {
       type: "notebook",
       content: NOTEBOOK,
