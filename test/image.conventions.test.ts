@@ -270,13 +270,16 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
       },
     });
     const slider = await withBrowserPage(
-      `${main.url}/lab/tree/widget.ipynb?token=${token}`,
+      // reset: this notebook alone, whatever an earlier page left open in the workspace.
+      `${main.url}/lab/tree/widget.ipynb?reset&token=${token}`,
       async (page) => {
         // The toolbar's run button, once the notebook's kernel is up and idle.
         const run = await page.waitFor<{ x: number; y: number }>(
           "the notebook's kernel to be idle",
           `(() => {
-            const bar = document.querySelector(".jp-NotebookPanel-toolbar");
+            const bar = document.querySelector(
+              ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar",
+            );
             const status = bar?.querySelector(".jp-Notebook-ExecutionIndicator")?.textContent ?? "";
             const kernel = bar?.querySelector(".jp-KernelName")?.textContent ?? "";
             const button = bar?.querySelector('[data-command="notebook:run-cell-and-select-next"]');
@@ -290,7 +293,9 @@ describeWithDocker("notebook image: docker-stacks' expectations", () => {
         return page.waitFor<{ label: string; readout: string; handle: boolean }>(
           "the slider in the cell's output",
           `(() => {
-            const s = document.querySelector(".jp-OutputArea-output .widget-slider");
+            const s = document.querySelector(
+              ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output .widget-slider",
+            );
             if (!s) return null;
             return {
               label: s.querySelector(".widget-label")?.textContent ?? "",
