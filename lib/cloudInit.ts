@@ -17,6 +17,7 @@
 import { Document, isMap, isNode, isScalar, isSeq, Scalar, visit } from "yaml";
 import { isDigestPinned } from "./rules/imageRef";
 import { dataErrorFile, dataFetchScript, vmDataDir, type DataSource } from "./courseData";
+import { sshPublicKeyProblem } from "./rules/sshKey";
 
 /** Written last by the setup script; its content is the image that was pulled. */
 export const readyMarker = "/var/lib/jetstream-notebooks/ready";
@@ -49,8 +50,6 @@ export interface UserDataArgs {
  */
 const unprintable = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\uFFFE\uFFFF]/gu;
 
-const publicKeyLine = /^[a-z0-9-]+ [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
-
 /** Renders the `#cloud-config` user data. Throws on inputs that would make unsafe YAML or shell. */
 export function renderUserData(args: UserDataArgs): string {
   const user = args.loginUser ?? "ubuntu";
@@ -62,7 +61,7 @@ export function renderUserData(args: UserDataArgs): string {
   if (!/^[a-z][a-z0-9_-]*$/.test(user)) throw new Error(`bad login user ${JSON.stringify(user)}`);
   const hostPublic = args.hostKey.publicKeyOpenssh.trim();
   const hostPrivate = args.hostKey.privateKeyOpenssh.trim();
-  if (!hostPublic.startsWith("ssh-ed25519 ") || !publicKeyLine.test(hostPublic)) {
+  if (!hostPublic.startsWith("ssh-ed25519 ") || sshPublicKeyProblem(hostPublic) !== undefined) {
     throw new Error("the host key must be an ed25519 OpenSSH public key line");
   }
   if (
@@ -76,7 +75,7 @@ export function renderUserData(args: UserDataArgs): string {
   for (const k of extraKeys) {
     // `yaml` does not escape every character PyYAML treats as a line break or refuses to read, and
     // no real key line carries one: refused rather than written raw.
-    if (!publicKeyLine.test(k) || new RegExp(unprintable.source, "u").test(k))
+    if (sshPublicKeyProblem(k) !== undefined || new RegExp(unprintable.source, "u").test(k))
       throw new Error(`not an OpenSSH public key line: ${JSON.stringify(k)}`);
   }
 

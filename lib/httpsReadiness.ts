@@ -17,6 +17,8 @@ import * as dns from "node:dns";
 import * as https from "node:https";
 import * as tls from "node:tls";
 import { permanent } from "./errorKind";
+import { errorText } from "./errorText";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** What the proxy's certificate must satisfy. */
 export type CertificateCheck =
@@ -148,12 +150,6 @@ const dnsRetryCodes = new Set([...dnsPendingCodes, "ETIMEOUT", "ESERVFAIL", "ECO
 function errorCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | undefined)?.code;
   return typeof code === "string" ? code : undefined;
-}
-
-function errorText(e: unknown): string {
-  const code = errorCode(e);
-  const message = e instanceof Error ? e.message : String(e);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
 export function formatDuration(ms: number): string {
@@ -507,7 +503,7 @@ export function nodeReadinessDeps(
         req.end();
       });
     },
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    sleep: (ms) => sleep(ms),
     now: () => Date.now(),
     log,
   };

@@ -19,6 +19,7 @@ import {
   waitForDns,
   waitForHttps,
 } from "./httpsReadiness";
+import { messageOf } from "./errorText";
 
 /** What one run waits for. */
 export interface ReadinessRequest {
@@ -129,7 +130,7 @@ async function main(): Promise<number> {
       process.stderr.write(`${timeoutLine(e)}\n${e.message}\n`);
       return 3;
     }
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`${messageOf(e)}\n`);
     return 1;
   }
 }

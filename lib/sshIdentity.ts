@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { writePrivateFileSync } from "./privateFile";
 
 export interface SshIdentityFiles {
   keyFile: string;
@@ -49,16 +50,12 @@ export function writeSshIdentity(
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyFile = path.join(dir, "id_ed25519");
   const knownHostsFile = path.join(dir, "known_hosts");
-  writePrivate(keyFile, args.privateKey.endsWith("\n") ? args.privateKey : `${args.privateKey}\n`);
-  writePrivate(knownHostsFile, `${args.host} ${args.hostPublicKey.trim()}\n`);
+  writePrivateFileSync(
+    keyFile,
+    args.privateKey.endsWith("\n") ? args.privateKey : `${args.privateKey}\n`,
+  );
+  writePrivateFileSync(knownHostsFile, `${args.host} ${args.hostPublicKey.trim()}\n`);
   return { keyFile, knownHostsFile };
-}
-
-function writePrivate(file: string, content: string): void {
-  // Written beside and renamed, so a concurrent reader never sees half a key.
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, content, { mode: 0o600 });
-  fs.renameSync(tmp, file);
 }
 
 /**

@@ -236,10 +236,19 @@ describe("hostile values in the user data", () => {
     "a key whose comment holds %s is refused",
     (_shown, value) => {
       expect(() =>
-        renderUserData({ ...args, extraAuthorizedKeys: [`ssh-ed25519 AAAAC3Nza x ${value}`] }),
+        renderUserData({
+          ...args,
+          extraAuthorizedKeys: [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample x ${value}`],
+        }),
       ).toThrow(/not an OpenSSH public key line/);
     },
   );
+
+  test("a key damaged in copying is refused by the same rule as the settings' sshPublicKey", () => {
+    expect(() =>
+      renderUserData({ ...args, extraAuthorizedKeys: ["ssh-ed25519 AAAAC3Nza you@laptop"] }),
+    ).toThrow(/not an OpenSSH public key line/);
+  });
 
   test("the comment shows a hostile value escaped, on its own line", () => {
     const lines = renderUserData({ ...args, workshop: "a\nb\u0085c", student: "#d" }).split("\n");

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { InputError } from "../lib/rules/problems";
 import { parseConcurrency, parseSettings, readSettings } from "../workshop/settings";
 import { repoRoot } from "./support/docker";
+import { jetstreamSettings } from "./support/workshopFixtures";
 
 /**
  * readSettings in a child process with a time limit: before the fix, /dev/zero filled memory and a
@@ -25,14 +26,7 @@ catch (e) { console.log(JSON.stringify(e.problems ?? [String(e)])); }`;
   return JSON.parse(out) as string[];
 }
 
-const base = {
-  workshop: "intro",
-  target: "jetstream",
-  expires: "2030-06-30",
-  image: `docker.io/instructor/jupyter-notebook@sha256:${"a".repeat(64)}`,
-  sshCidr: "203.0.113.7/32",
-  allocation: "tra000000",
-};
+const base = jetstreamSettings;
 const file = "/srv/class/workshop.yaml";
 
 function problemsOf(run: () => unknown): string[] {

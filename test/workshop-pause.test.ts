@@ -10,15 +10,10 @@ import { PlainReporter } from "../workshop/progress";
 import type { Student } from "../workshop/roster";
 import { parseSettings, type WorkshopSettings } from "../workshop/settings";
 import { SimulatedBackend } from "./support/simulated-driver";
+import { jetstreamSettings } from "./support/workshopFixtures";
 
 const settings: WorkshopSettings = parseSettings(
-  {
-    workshop: "intro",
-    target: "jetstream",
-    expires: "2030-06-30",
-    image: `docker.io/instructor/jupyter-notebook@sha256:${"a".repeat(64)}`,
-    sshCidr: "203.0.113.7/32",
-  },
+  jetstreamSettings,
   path.join(os.tmpdir(), "workshop.yaml"),
 );
 const roster: Student[] = ["ada", "bob", "cy"].map((id, i) => ({ id, line: i + 2 }));

@@ -6,18 +6,11 @@ import { plan, validateStudents } from "../workshop/plan";
 import type { QuotaSource } from "../workshop/quota";
 import { InputError } from "../lib/rules/problems";
 import { parseSettings, type WorkshopSettings } from "../workshop/settings";
+import { dayBeforeEnd, jetstreamSettings } from "./support/workshopFixtures";
 
-const base = {
-  workshop: "intro",
-  target: "jetstream",
-  expires: "2030-06-30",
-  image: `docker.io/instructor/jupyter-notebook@sha256:${"a".repeat(64)}`,
-  sshCidr: "203.0.113.7/32",
-  // HTTPS is the default on jetstream; its certificate is for the allocation's DNS name.
-  allocation: "tra000000",
-};
+const base = jetstreamSettings;
 const file = "/srv/class/workshop.yaml";
-const now = new Date("2030-06-29T12:00:00Z");
+const now = dayBeforeEnd;
 const students = ["ada", "bob", "cy"].map((id, i) => ({ id, line: i + 2 }));
 
 function problemsOf(doc: unknown): string[] {

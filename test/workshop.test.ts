@@ -16,15 +16,10 @@ import type { Student } from "../workshop/roster";
 import { parseSettings, type WorkshopSettings } from "../workshop/settings";
 import { SimulatedBackend, type SimOptions } from "./support/simulated-driver";
 import { standInExporter } from "./support/standInExporter";
+import { jetstreamSettings } from "./support/workshopFixtures";
 
 const settings: WorkshopSettings = parseSettings(
-  {
-    workshop: "intro",
-    target: "jetstream",
-    expires: "2030-06-30",
-    image: `docker.io/instructor/jupyter-notebook@sha256:${"a".repeat(64)}`,
-    sshCidr: "203.0.113.7/32",
-  },
+  jetstreamSettings,
   path.join(os.tmpdir(), "workshop.yaml"),
 );
 
@@ -197,10 +192,11 @@ describe("workshop up", () => {
 
   test("a key dropped from the settings is removed from the stacks", async () => {
     const { sim, orch } = await start();
-    const withKey = { ...settings, shared: { ...settings.shared, allocation: "tra000000" } };
-    await orch.up(withKey, students(1), { concurrency: 1 });
-    expect(sim.stacks.get("intro-s01")!.config["jetstream-notebooks:allocation"]).toBeDefined();
+    const { allocation, ...withoutKey } = settings.shared;
+    expect(allocation).toBeDefined();
     await orch.up(settings, students(1), { concurrency: 1 });
+    expect(sim.stacks.get("intro-s01")!.config["jetstream-notebooks:allocation"]).toBeDefined();
+    await orch.up({ ...settings, shared: withoutKey }, students(1), { concurrency: 1 });
     expect(sim.stacks.get("intro-s01")!.config["jetstream-notebooks:allocation"]).toBeUndefined();
   });
 

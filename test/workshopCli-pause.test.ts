@@ -3,73 +3,17 @@
  * simulated backend behind the driver (a shelved stack's notebook does not answer).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { Writable } from "node:stream";
-import { run } from "../workshop/cli";
-import { SimulatedBackend } from "./support/simulated-driver";
+import { useWorkshopCli } from "./support/workshopCli";
 import { repoRoot } from "./support/docker";
 
 jest.setTimeout(30_000);
 
-const settingsDoc: Record<string, string> = {
-  workshop: "intro",
-  target: "jetstream",
-  expires: "2030-06-30",
-  image: `docker.io/instructor/jupyter-notebook@sha256:${"a".repeat(64)}`,
-  sshCidr: "203.0.113.7/32",
-  allocation: "tra000000",
-};
-const now = () => new Date("2030-06-29T12:00:00Z");
-
-class Text extends Writable {
-  text = "";
-  _write(chunk: Buffer, _enc: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-let dir = "";
-let sim: SimulatedBackend;
-
-function writeSettings(extra: Record<string, string> = {}): void {
-  fs.writeFileSync(
-    path.join(dir, "workshop.yaml"),
-    Object.entries({ ...settingsDoc, ...extra })
-      .map(([k, v]) => `${k}: "${v}"`)
-      .join("\n"),
-  );
-}
-
-beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-pause-"));
-  writeSettings();
-  fs.writeFileSync(path.join(dir, "roster.csv"), "id,name\nada,Ada\nbob,Bob\ncy,Cy\n");
-  sim = new SimulatedBackend();
-  await sim.start();
-});
-afterEach(async () => {
-  await sim.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Text();
-  const stderr = new Text();
-  const code = await run(argv, {
-    stdout,
-    stderr,
-    env: {},
-    cwd: dir,
-    now,
-    driverFactory: () => sim.driver,
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const ws = useWorkshopCli();
+const { cli, writeSettings } = ws;
 
 const power = (id: string) =>
-  sim.stacks.get(`intro-${id}`)?.config["jetstream-notebooks:power"]?.value;
+  ws.sim.stacks.get(`intro-${id}`)?.config["jetstream-notebooks:power"]?.value;
 
 test.each(["pause", "resume"])(
   "%s is in the command table, with what it needs, writes, takes and returns",
@@ -102,7 +46,7 @@ test("pause says what it saves; the docs give Jetstream2's rates", async () => {
 
 test("pause, a late student's up, then resume: URLs unchanged and reported", async () => {
   expect((await cli(["up", "--skip-quota", "--student", "ada", "--student", "bob"])).code).toBe(0);
-  const csv = path.join(dir, "handouts", "selected", "handouts.csv");
+  const csv = path.join(ws.dir, "handouts", "selected", "handouts.csv");
   const urls = fs.readFileSync(csv, "utf8");
 
   const paused = await cli(["pause", "--student", "ada", "--student", "bob"]);
@@ -130,17 +74,17 @@ test("on target local pause is refused before anything runs", async () => {
   expect(r.stderr).toContain(
     "pause shelves Jetstream2 VMs; target local has none: stop local notebooks with `npm run workshop -- down` instead (their volumes stay)",
   );
-  expect(sim.calls("up")).toHaveLength(0);
+  expect(ws.sim.calls("up")).toHaveLength(0);
 });
 
 describe("status of a paused class", () => {
   test("says paused since the update that shelved it, and --json gives rows without URLs", async () => {
     expect((await cli(["up", "--skip-quota"])).code).toBe(0);
     expect((await cli(["pause", "--student", "bob"])).code).toBe(0);
-    const shelvedAt = sim.stacks.get("intro-bob")?.updates?.at(-1)?.time;
+    const shelvedAt = ws.sim.stacks.get("intro-bob")?.updates?.at(-1)?.time;
     // A later plain up keeps bob paused; his pause still dates from the update that shelved him.
     expect((await cli(["up", "--skip-quota", "--force-update"])).code).toBe(0);
-    expect(sim.stacks.get("intro-bob")?.updates?.at(-1)?.time).not.toBe(shelvedAt);
+    expect(ws.sim.stacks.get("intro-bob")?.updates?.at(-1)?.time).not.toBe(shelvedAt);
 
     const table = await cli(["status"]);
     expect(table.code).toBe(0);

@@ -5,94 +5,34 @@
  */
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { PassThrough, Writable } from "node:stream";
+import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
-import { run, type RunOptions } from "../workshop/cli";
 import { preferredPort } from "../workshop/localPorts";
 import { SimulatedBackend } from "./support/simulated-driver";
+import { useWorkshopCli } from "./support/workshopCli";
 import { standInExporter } from "./support/standInExporter";
 import { repoRoot } from "./support/docker";
 
 jest.setTimeout(30_000);
 
-const settingsDoc = {
-  workshop: "intro",
-  target: "jetstream",
-  expires: "2030-06-30",
-  image: `docker.io/instructor/jupyter-notebook@sha256:${"a".repeat(64)}`,
-  sshCidr: "203.0.113.7/32",
-  allocation: "tra000000",
-};
-// The day before the workshop's last day: 36 hours to the end of it.
-const now = () => new Date("2030-06-29T12:00:00Z");
-
-class Text extends Writable {
-  text = "";
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  _write(chunk: Buffer, _enc: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-let dir = "";
-let sim: SimulatedBackend;
-
-function writeSettings(extra: Record<string, string> = {}): void {
-  fs.writeFileSync(
-    path.join(dir, "workshop.yaml"),
-    Object.entries({ ...settingsDoc, ...extra })
-      .map(([k, v]) => `${k}: "${v}"`)
-      .join("\n"),
-  );
-}
-
-beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-ws-cli-"));
-  writeSettings();
-  fs.writeFileSync(path.join(dir, "roster.csv"), "id,name\nada,Ada\nbob,Bob\ncy,Cy\n");
-  fs.writeFileSync(path.join(dir, "bad.csv"), "id\nada\nAda\n");
+const ws = useWorkshopCli({
   // Stacks report the image they run, as the program's do: the export's container runs it.
-  sim = new SimulatedBackend({ extraOutputs: () => ({ imageRef: `sha256:${"b".repeat(64)}` }) });
-  await sim.start();
+  backend: () => ({ extraOutputs: () => ({ imageRef: `sha256:${"b".repeat(64)}` }) }),
+  // The simulated backend has no volumes to read; the real export is tested on the engine.
+  runOptions: () => ({ exporter: standInExporter() }),
 });
-afterEach(async () => {
-  await sim.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function cli(
-  argv: string[],
-  opts: Partial<RunOptions> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Text();
-  const stderr = new Text();
-  const code = await run(argv, {
-    stdout,
-    stderr,
-    env: {},
-    cwd: dir,
-    now,
-    driverFactory: () => sim.driver,
-    // The simulated backend has no volumes to read; the real export is tested on the engine.
-    exporter: standInExporter(),
-    ...opts,
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const { cli, writeSettings } = ws;
+beforeEach(() => fs.writeFileSync(path.join(ws.dir, "bad.csv"), "id\nada\nAda\n"));
 
 /** Every roster student's stack up in the simulated backend. */
 async function everyoneUp(): Promise<void> {
   const r = await cli(["up", "--skip-quota"]);
   expect(r.code).toBe(0);
-  expect([...sim.stacks.keys()].sort()).toEqual(["intro-ada", "intro-bob", "intro-cy"]);
+  expect([...ws.sim.stacks.keys()].sort()).toEqual(["intro-ada", "intro-bob", "intro-cy"]);
 }
 
-const destroyed = () => sim.calls("destroy").map((e) => e.stack);
+const destroyed = () => ws.sim.calls("destroy").map((e) => e.stack);
 
 describe("help", () => {
   test("`help` lists every command, and `help <command>` explains one", async () => {
@@ -149,7 +89,7 @@ describe("bad input exits 2 before anything is created", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('line 3: id "Ada" is not DNS-safe');
     expect(r.stderr).toContain("nothing was created");
-    expect(sim.calls("select")).toEqual([]);
+    expect(ws.sim.calls("select")).toEqual([]);
   });
 
   test("plan without OpenStack credentials says what to set", async () => {
@@ -204,7 +144,7 @@ describe("a destructive command says exactly what it will destroy", () => {
     expect(r.stderr).toContain('unexpected argument "ada": did you mean --student ada?');
     expect(r.stderr).toContain("options go after `--`");
     expect(destroyed()).toEqual([]);
-    expect(sim.stacks.size).toBe(3);
+    expect(ws.sim.stacks.size).toBe(3);
   });
 
   test("options npm kept for itself (no `--`) are refused", async () => {
@@ -226,7 +166,7 @@ describe("a destructive command says exactly what it will destroy", () => {
     const r = await cli(["down", "--student", "ada", "--student", "cy", "--yes"]);
     expect(r.code).toBe(0);
     expect(destroyed().sort()).toEqual(["intro-ada", "intro-cy"]);
-    expect([...sim.stacks.keys()]).toEqual(["intro-bob"]);
+    expect([...ws.sim.stacks.keys()]).toEqual(["intro-bob"]);
     expect(r.stdout).toContain("2 of 2 torn down");
   });
 
@@ -285,15 +225,15 @@ describe("reap", () => {
   });
 
   async function withStacks(): Promise<void> {
-    await sim.stop();
-    sim = new SimulatedBackend({
+    await ws.sim.stop();
+    ws.sim = new SimulatedBackend({
       existing: {
         "intro-ada": cfg("ada", "2030-06-01"),
         "intro-bob": cfg("bob", "2030-06-01"),
         "intro-cy": cfg("cy", "2030-07-30"),
       },
     });
-    await sim.start();
+    await ws.sim.start();
   }
 
   test("lists the expired stacks and needs --yes off a terminal", async () => {
@@ -319,20 +259,20 @@ describe("reap", () => {
 describe("up and status for some students", () => {
   test("up --student brings up only them, and keeps the class's handouts", async () => {
     await everyoneUp();
-    const handouts = path.join(dir, "handouts", "handouts.csv");
+    const handouts = path.join(ws.dir, "handouts", "handouts.csv");
     const before = fs.readFileSync(handouts, "utf8");
-    const ups = sim.calls("up").length;
+    const ups = ws.sim.calls("up").length;
     const r = await cli(["up", "--skip-quota", "--force-update", "--student", "bob"]);
     expect(r.code).toBe(0);
     expect(
-      sim
+      ws.sim
         .calls("up")
         .slice(ups)
         .map((e) => e.stack),
     ).toEqual(["intro-bob"]);
     expect(fs.readFileSync(handouts, "utf8")).toBe(before);
     const selected = fs.readFileSync(
-      path.join(dir, "handouts", "selected", "handouts.csv"),
+      path.join(ws.dir, "handouts", "selected", "handouts.csv"),
       "utf8",
     );
     expect(selected).toContain("bob");
@@ -343,8 +283,8 @@ describe("up and status for some students", () => {
     writeSettings({ target: "local", localPortBase: "9000" });
     const r = await cli(["up", "--student", "cy"]);
     expect(r.code).toBe(0);
-    expect([...sim.stacks.keys()]).toEqual(["intro-cy"]);
-    expect(sim.stacks.get("intro-cy")?.config["jetstream-notebooks:notebookPort"]?.value).toBe(
+    expect([...ws.sim.stacks.keys()]).toEqual(["intro-cy"]);
+    expect(ws.sim.stacks.get("intro-cy")?.config["jetstream-notebooks:notebookPort"]?.value).toBe(
       String(preferredPort("cy", 9000)),
     );
   });
@@ -362,7 +302,7 @@ test("the real entry point passes argv in and the exit code out", async () => {
   const r = await promisify(execFile)(
     path.join(repoRoot, "node_modules", ".bin", "tsx"),
     [path.join(repoRoot, "workshop", "cli.ts"), "down", "ada"],
-    { cwd: dir },
+    { cwd: ws.dir },
   ).catch((e: { code: number; stderr: string }) => e);
   expect("code" in r && r.code).toBe(2);
   expect(r.stderr).toContain("did you mean --student ada?");

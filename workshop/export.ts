@@ -17,7 +17,7 @@ import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import { describeEngine, runDocker, spawnDocker, type EngineTarget } from "./engine";
 import { exportRunArgs, restoreRunArgs } from "./export-helper";
-import { ensurePrivateDir, writePrivateFile } from "./files";
+import { ensurePrivateDir, writePrivateFile } from "../lib/privateFile";
 import {
   ArchiveRefused,
   TarVerifier,

@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import QRCode from "qrcode";
-import { writePrivateFile } from "./files";
+import { writePrivateFile } from "../lib/privateFile";
 import { materialsRulesParagraph } from "../lib/course";
 
 export interface HandoutEntry {

@@ -7,7 +7,7 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { InputError } from "../lib/rules/problems";
-import { writePrivateFile } from "./files";
+import { writePrivateFile } from "../lib/privateFile";
 
 export interface JournalEntry {
   student: string;

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import type { ConnectionOptions } from "node:tls";
 import nodemailer from "nodemailer";
 import MailComposer from "nodemailer/lib/mail-composer";
-import { ensurePrivateDir, writePrivateFile } from "./files";
+import { ensurePrivateDir, writePrivateFile } from "../lib/privateFile";
+import { messageOf } from "../lib/errorText";
 
 export interface MailSettings {
   /** The sender, e.g. `Ada Instructor <ada@uni.edu>`. */
@@ -140,7 +141,7 @@ export async function sendMails(
         });
         results.push({ id: mail.id, ok: true, detail: `sent to ${mail.to}` });
       } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
+        const why = messageOf(e);
         results.push({
           id: mail.id,
           ok: false,

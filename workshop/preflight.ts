@@ -2,13 +2,14 @@
  * Before any student: the Pulumi CLI runs and the state backend answers. Checked once, so a missing
  * CLI or an unreachable backend is one message and exit 2, not forty failures or a stack trace.
  */
+import { messageOf } from "../lib/errorText";
 
 /** Where the CLI comes from, said once here for every message that needs it. */
 export const pulumiCliSources =
   "install it with `curl -fsSL https://get.pulumi.com | sh` (into ~/.pulumi/bin; put that on PATH), or unpack the archive for your system from https://github.com/pulumi/pulumi/releases onto PATH";
 
 function firstLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
+  const text = messageOf(e);
   return (
     text
       .split("\n")
@@ -29,7 +30,7 @@ export async function pulumiPreflight(
     return undefined;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    const text = e instanceof Error ? e.message : String(e);
+    const text = messageOf(e);
     if (
       code === "ENOENT" ||
       /ENOENT|command not found|could not find pulumi|failed to run pulumi/i.test(text)

@@ -6,6 +6,7 @@
  */
 import { httpRequest } from "./http";
 import { parseNotebookUrl } from "./notebook-url";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export interface ProbeResult {
   healthy: boolean;
@@ -50,7 +51,7 @@ async function probeOnce(
 }
 
 export async function probeNotebook(url: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const wait = opts.sleep ?? ((ms: number) => sleep(ms));
   const deadline = opts.deadline ?? 0;
   let attempts = 0;
   for (;;) {
@@ -65,6 +66,6 @@ export async function probeNotebook(url: string, opts: ProbeOptions = {}): Promi
     if (outcome.ok || Date.now() + (opts.intervalMs ?? 5_000) > deadline) {
       return { healthy: outcome.ok, detail: outcome.detail, attempts };
     }
-    await sleep(opts.intervalMs ?? 5_000);
+    await wait(opts.intervalMs ?? 5_000);
   }
 }

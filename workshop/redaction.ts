@@ -1,3 +1,4 @@
+import { messageOf } from "../lib/errorText";
 /**
  * The one place that knows every secret in play and takes it out of text before the text reaches a
  * screen, a log file or a handout. Error messages are the usual leak: a failed child process repeats
@@ -70,7 +71,7 @@ export class Redactor {
 
   /** An error's text (message, or the value itself), redacted. */
   errorText(e: unknown): string {
-    return this.redact(e instanceof Error ? e.message : String(e));
+    return this.redact(messageOf(e));
   }
 
   /**

@@ -8,6 +8,7 @@
  * (a backend's 503, an object store's SlowDown); words never override a kind.
  */
 import { isPermanent } from "../lib/errorKind";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * `locked`: another update holds the stack; it ends when that update ends (minutes), so it is
@@ -100,7 +101,7 @@ export const defaultRetryPolicy: RetryPolicy = {
   attempts: 4,
   baseDelayMs: 5_000,
   maxDelayMs: 120_000,
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  sleep: (ms) => sleep(ms),
   random: Math.random,
 };
 
