@@ -4,6 +4,7 @@
 import importlib.util
 import os
 import shutil
+from importlib.metadata import entry_points
 
 c = get_config()  # noqa: F821 -- provided by the config loader
 
@@ -39,6 +40,18 @@ if os.environ.get("JUPYTER_PASSWORD_HASH"):
 # turn Markdown cells into their format with pandoc; PDF also needs xelatex (a course that installs
 # TeX and pandoc gets them back, see docs/course.md); WebPDF drives a browser through playwright and
 # the Qt ones need Qt WebEngine, none of which the image has.
+#
+# nbconvert also registers its bare TemplateExporter as "custom": it needs a template named on the
+# command line, so from the menu or /nbconvert/custom/ it can only answer 500. A class's setting
+# also reaches its subclasses, which every template-based exporter is, so each registered exporter
+# is first enabled under its own class name and the bare class alone stays off (an exporter a course
+# installs is registered the same way and stays offered).
+for _entry in entry_points(group="nbconvert.exporters"):
+    _class_name = _entry.attr.rpartition(".")[2]
+    if _class_name != "TemplateExporter":
+        c[_class_name].enabled = True
+c.TemplateExporter.enabled = False
+
 _missing_tools = {
     "pandoc": shutil.which("pandoc") is None,
     "xelatex": shutil.which("xelatex") is None,
