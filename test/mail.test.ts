@@ -4,12 +4,12 @@
  * same bytes over STARTTLS to a real SMTP server (smtp-server on 127.0.0.1) and never shows the
  * password.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SMTPServer } from "smtp-server";
 import { composeMails, sendMails, writeMails, type StudentMail } from "../workshop/mail";
+import { selfSignedCertificate, type Pem } from "./support/certificates";
 
 const token = (c: string): string => c.repeat(32);
 const students: StudentMail[] = [
@@ -116,37 +116,16 @@ describe("student emails, dry run", () => {
 describe("student emails, --send", () => {
   let dir = "";
   let server: SMTPServer;
+  let pem: Pem;
   let port = 0;
   const received: { from: string; to: string[]; data: string; user?: string }[] = [];
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-smtp-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost",
-        "-keyout",
-        path.join(dir, "key.pem"),
-        "-out",
-        path.join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore" },
-    );
+    pem = selfSignedCertificate("DNS:localhost");
     server = new SMTPServer({
-      key: fs.readFileSync(path.join(dir, "key.pem")),
-      cert: fs.readFileSync(path.join(dir, "cert.pem")),
+      key: pem.key,
+      cert: pem.cert,
       authMethods: ["PLAIN", "LOGIN"],
       onAuth(auth, _session, cb) {
         if (auth.username === "instructor" && auth.password === "s3cret-pw")
@@ -185,7 +164,7 @@ describe("student emails, --send", () => {
 
   test("delivers each message to its own student only, over STARTTLS, as composed", async () => {
     const { mails } = await composeMails(settings, students, ctx);
-    const ca = fs.readFileSync(path.join(dir, "cert.pem"));
+    const ca = pem.cert;
     const results = await sendMails(smtp(), mails, "s3cret-pw", { ca });
     expect(results.map((r) => [r.id, r.ok])).toEqual([
       ["ada", true],
@@ -202,7 +181,7 @@ describe("student emails, --send", () => {
 
   test("a refused login is reported per student without the password", async () => {
     const { mails } = await composeMails(settings, students.slice(0, 1), ctx);
-    const ca = fs.readFileSync(path.join(dir, "cert.pem"));
+    const ca = pem.cert;
     const results = await sendMails(smtp(), mails, "wrong-pw-123", { ca });
     expect(results[0].ok).toBe(false);
     expect(results[0].detail).not.toContain("wrong-pw-123");

@@ -5,7 +5,6 @@
  * The notebooks are the simulated backend's, served over real HTTPS with certificates made here by
  * openssl; the probe is the real one.
  */
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Writable } from "node:stream";
@@ -14,36 +13,10 @@ import { Orchestrator } from "../workshop/orchestrator";
 import { PlainReporter } from "../workshop/progress";
 import type { Student } from "../workshop/roster";
 import { parseSettings, type WorkshopSettings } from "../workshop/settings";
-import { describeWithTool, exec, hasCommand } from "./support/docker";
+import { describeWithTool, hasCommand } from "./support/docker";
 import { SimulatedBackend } from "./support/simulated-driver";
+import { selfSignedCertificate, type Pem } from "./support/certificates";
 
-interface Pem {
-  key: string;
-  cert: string;
-}
-
-const tmpDirs: string[] = [];
-afterAll(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-/** A self-signed certificate for `san`, in date for two days: what no public root vouches for. */
-async function selfSigned(san: string): Promise<Pem> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-probe-cert-"));
-  tmpDirs.push(dir);
-  const key = path.join(dir, "key.pem");
-  const cert = path.join(dir, "cert.pem");
-  await exec(
-    "openssl",
-    [
-      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-      ...["-keyout", key, "-out", cert, "-subj", "/CN=notebook", "-days", "2"],
-      ...["-addext", `subjectAltName=${san}`],
-    ],
-    { check: true },
-  );
-  return { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") };
-}
 
 function settingsWith(tls: Record<string, string>): WorkshopSettings {
   return parseSettings(
@@ -102,9 +75,9 @@ describeWithTool(
   () => {
     let namesHost: Pem;
     let namesAnother: Pem;
-    beforeAll(async () => {
-      namesHost = await selfSigned("IP:127.0.0.1");
-      namesAnother = await selfSigned("DNS:other.example,IP:10.0.0.1");
+    beforeAll(() => {
+      namesHost = selfSignedCertificate("IP:127.0.0.1");
+      namesAnother = selfSignedCertificate("DNS:other.example,IP:10.0.0.1");
     });
 
     test("staging CA: a certificate that names the host is accepted by up and by status", async () => {

@@ -4,12 +4,12 @@
  * `mail` writes one owner-only .eml per student (or sends them through a real SMTP server on
  * 127.0.0.1 with `--send`) and never shows a token or the SMTP password.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SMTPServer } from "smtp-server";
 import { useWorkshopCli } from "./support/workshopCli";
+import { selfSignedCertificate } from "./support/certificates";
 
 jest.setTimeout(60_000);
 
@@ -182,33 +182,11 @@ describe("mail --send", () => {
 
   beforeAll(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jn-smtp-cli-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost",
-        "-keyout",
-        path.join(dir, "key.pem"),
-        "-out",
-        path.join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore" },
-    );
-    caPem = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
+    const pem = selfSignedCertificate("DNS:localhost");
+    caPem = pem.cert;
     server = new SMTPServer({
-      key: fs.readFileSync(path.join(dir, "key.pem")),
-      cert: fs.readFileSync(path.join(dir, "cert.pem")),
+      key: pem.key,
+      cert: pem.cert,
       authMethods: ["PLAIN", "LOGIN"],
       onAuth(auth, _session, cb) {
         if (auth.username === "instructor" && auth.password === password)
