@@ -149,12 +149,20 @@ export function ownerProblem(
   workshop: string,
   student: string,
   stack: string,
+  stackPrefix?: string,
 ): string | undefined {
   const theirs = (k: string) => current[`${configNamespace}:${k}`]?.value;
   const w = theirs("workshop");
   const s = theirs("student");
-  if ((w === undefined || w === workshop) && (s === undefined || s === student)) return undefined;
-  return `stack ${stack} belongs to workshop ${w ?? "(none)"}, student ${s ?? "(none)"}, not ${workshop}/${student}: refusing to take it over. Give this workshop a stackPrefix of its own in the settings`;
+  const p = theirs("stackPrefix");
+  if ((w !== undefined && w !== workshop) || (s !== undefined && s !== student)) {
+    return `stack ${stack} belongs to workshop ${w ?? "(none)"}, student ${s ?? "(none)"}, not ${workshop}/${student}: refusing to take it over. Give this workshop a stackPrefix of its own in the settings`;
+  }
+  // Another prefix's stack under the same name (a backend whose file names ignore case).
+  if (stackPrefix !== undefined && p !== undefined && p !== stackPrefix) {
+    return `stack ${stack} was made with stackPrefix ${p}, not ${stackPrefix}: refusing to take it over (its VM is named after its own prefix). Use the settings it was made with, or give this workshop a stackPrefix no other workshop uses`;
+  }
+  return undefined;
 }
 
 /**
@@ -166,7 +174,8 @@ export function stackPrefixConfig(current: ConfigValues, stackPrefix: string): C
   const key = `${configNamespace}:stackPrefix`;
   const ours = Object.keys(current).filter((k) => k.startsWith(`${configNamespace}:`));
   if (ours.length > 0 && !(key in current)) return {};
-  return { [key]: { value: stackPrefix, secret: false } };
+  // Its own value wins: another one would rename the key pair and so replace the VM.
+  return { [key]: current[key] ?? { value: stackPrefix, secret: false } };
 }
 
 export class Orchestrator {
@@ -345,7 +354,13 @@ export class Orchestrator {
       await this.select(student.id, stack, true);
       const current = await this.retried(student.id, "config", () => this.driver.getConfig(stack));
       // Another workshop's or student's stack of the same name is never taken over.
-      const owner = ownerProblem(current, settings.workshop, student.id, stack);
+      const owner = ownerProblem(
+        current,
+        settings.workshop,
+        student.id,
+        stack,
+        settings.stackPrefix,
+      );
       if (owner) return result("failed", owner);
       const powerKey = `${configNamespace}:power`;
       const keptPower = current[powerKey]?.value;
