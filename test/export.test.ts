@@ -33,6 +33,7 @@ import {
 } from "../workshop/export";
 import type { ManifestEntry } from "../workshop/tar-verify";
 import { probeNotebook } from "../workshop/probe";
+import { spawnDocker } from "../workshop/engine";
 
 const local = { kind: "local" } as const;
 
@@ -318,8 +319,36 @@ describeWithDocker("export from the student's engine", () => {
         }),
       ).rejects.toThrow(`(the notebook ${writer} was started again)`);
       expect(await running()).toBe("true");
+
+      // Stopped by a run that was interrupted: a failed export of the rerun starts it too.
+      await docker(["stop", "--time", "5", writer]);
+      await expect(
+        exportStudent({
+          student: "cy",
+          engine: local,
+          volume: v,
+          image,
+          outDir: outDir(),
+          stopContainer: writer,
+          deadlineMs: 1,
+        }),
+      ).rejects.toThrow(`(the notebook ${writer} was started again)`);
+      expect(await running()).toBe("true");
     } finally {
       await removeContainer(writer);
+    }
+  });
+
+  test("docker runs in a process group of its own: a terminal's Ctrl-C does not reach a stop or an export half-way", () => {
+    const child = spawnDocker(local, ["events"]);
+    try {
+      const pid = child.pid ?? 0;
+      // Field 5 of /proc/PID/stat is the process group; its leader's pid is the group's id.
+      const group = (stat: string) => Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      expect(group(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))).toBe(pid);
+      expect(group(fs.readFileSync("/proc/self/stat", "utf8"))).not.toBe(pid);
+    } finally {
+      child.kill();
     }
   });
 

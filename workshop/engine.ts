@@ -64,7 +64,12 @@ export function spawnDocker(
   args: readonly string[],
 ): ChildProcessWithoutNullStreams {
   const cmd = dockerCommand(engine, args);
-  return spawn(cmd.file, cmd.args, { stdio: ["pipe", "pipe", "pipe"] });
+  return spawn(cmd.file, cmd.args, {
+    // A session of its own, as the pulumi children have: the first Ctrl-C lets the work in flight
+    // finish, so it must not reach a \`docker stop\` or an export stream half-way.
+    detached: true,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
 }
 
 /** Runs `docker <args>` to completion, keeping at most 64 KiB of each output. */

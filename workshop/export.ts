@@ -143,24 +143,28 @@ async function checkVolume(opts: ExportOptions, engineName: string): Promise<voi
 }
 
 /**
- * Stops the notebook container; true when it was running. A container that is not there (removed
- * by hand, or never made) is nothing to stop: its volume is what the export reads.
+ * Stops the notebook container. A container that is not there (removed by hand, or never made) is
+ * nothing to stop: its volume is what the export reads.
  */
-async function stopNotebook(opts: ExportOptions, container: string, engineName: string) {
+async function stopNotebook(
+  opts: ExportOptions,
+  container: string,
+  engineName: string,
+): Promise<void> {
   const state = await runDocker(
     opts.engine,
     ["container", "inspect", "--format", "{{.State.Running}}", container],
     { timeoutMs: 120_000 },
   );
   if (state.code !== 0) {
-    if (/no such (container|object)/i.test(state.stderr)) return false;
+    if (/no such (container|object)/i.test(state.stderr)) return;
     throw new ExportError(
       opts.student,
       `could not reach ${engineName}: ${firstLines(state.stderr) || `docker exited ${state.code}`}; run it again once it answers`,
       true,
     );
   }
-  if (state.stdout.trim() !== "true") return false;
+  if (state.stdout.trim() !== "true") return;
   // Jupyter's own shutdown takes a few seconds; then the engine kills what is left.
   const stop = await runDocker(opts.engine, ["stop", "--time", "20", container], {
     timeoutMs: 120_000,
@@ -172,7 +176,6 @@ async function stopNotebook(opts: ExportOptions, container: string, engineName: 
       true,
     );
   }
-  return true;
 }
 
 /** Exports one student's volume; see the file's header. Throws {@link ExportError}. */
@@ -183,24 +186,37 @@ export async function exportStudent(opts: ExportOptions): Promise<ExportManifest
   const engineName = describeEngine(opts.engine);
   await checkVolume(opts, engineName);
   const container = opts.stopContainer;
-  const stopped = container ? await stopNotebook(opts, container, engineName) : false;
   try {
+    if (container) await stopNotebook(opts, container, engineName);
     return await readVolume(opts, engineName);
   } catch (e) {
-    if (!stopped || !container) throw e;
-    // The stack is kept when its export fails: its notebook goes on as it was.
-    const start = await runDocker(opts.engine, ["start", container], { timeoutMs: 120_000 });
-    const restarted =
-      start.code === 0
-        ? `the notebook ${container} was started again`
-        : `the notebook ${container} was stopped for the export and did not start again (${firstLines(start.stderr)}); \`docker start ${container}\` on that engine, or \`workshop reset --student ${opts.student}\`, brings it back with the same files`;
+    if (!container) throw e;
+    // The stack is kept when its export fails: its notebook goes on as it was, whether this run
+    // stopped it, an interrupted run did, or the stop failed half-way (the engine may finish it).
+    const restarted = await startAgain(opts, container);
     const message = e instanceof Error ? e.message.replace(/^export of [^:]*: /, "") : String(e);
     throw new ExportError(
       opts.student,
-      `${message} (${restarted})`,
+      restarted ? `${message} (${restarted})` : message,
       e instanceof ExportError && e.retryable,
     );
   }
+}
+
+/** Starts the notebook when it exists and is not running; what was done, for the message. */
+async function startAgain(opts: ExportOptions, container: string): Promise<string | undefined> {
+  const state = await runDocker(
+    opts.engine,
+    ["container", "inspect", "--format", "{{.State.Running}}", container],
+    { timeoutMs: 120_000 },
+  ).catch(() => undefined);
+  if (!state || state.code !== 0 || state.stdout.trim() === "true") return undefined;
+  const start = await runDocker(opts.engine, ["start", container], { timeoutMs: 120_000 }).catch(
+    (e: unknown) => ({ code: 1, stdout: "", stderr: String(e) }),
+  );
+  return start.code === 0
+    ? `the notebook ${container} was started again`
+    : `the notebook ${container} is stopped and did not start again (${firstLines(start.stderr)}); \`docker start ${container}\` on that engine, or \`workshop reset --student ${opts.student}\`, brings it back with the same files`;
 }
 
 async function readVolume(opts: ExportOptions, engineName: string): Promise<ExportManifest> {
