@@ -83,8 +83,9 @@ export function notebookStack(
   cfg: StackConfig,
   options: ProgramOptions = {},
 ): NotebookStackOutputs {
-  // Every logical name (so every URN) and the names on the VM's engine (container, volume) derive
-  // from this; the OpenStack resources carry cfg.physicalName (lib/physicalName.ts).
+  // Every logical name (so every URN) and the names on the VM's own engine (container, volume)
+  // derive from this; the OpenStack resources and the names on the shared local engine carry
+  // cfg.physicalName (lib/physicalName.ts).
   const name = instanceName(cfg.workshop, cfg.student);
   const labels = {
     "org.jetstream-notebooks.workshop": cfg.workshop,
@@ -154,6 +155,13 @@ export function notebookStack(
     const server = new NotebookServer(name, {
       image: imageRef,
       pull,
+      // Every local stack shares this engine: its names are unique per stack prefix, as the cloud
+      // resources' are (the same as ever for a stack without one, or a one-word workshop and id).
+      names: {
+        volume: `${cfg.physicalName}-work`,
+        container: `${cfg.physicalName}-notebook`,
+        network: `${cfg.physicalName}-net`,
+      },
       publish: { hostPort: cfg.notebookPort, bindAddress: "127.0.0.1" },
       // On a person's own machine the process limit is left out: RLIMIT_NPROC counts every
       // process of uid 1000, which there is usually the person's whole desktop session.

@@ -164,3 +164,26 @@ describe("local variants", () => {
     );
   });
 });
+
+describe("names on the one local engine every local stack shares", () => {
+  const namesOf = async (raw: RawConfig) => {
+    const { resources } = await program({ target: "local", buildImage: "true", ...raw });
+    return [T.volume, T.container, T.network].map((t) => only(resources, t).inputs.name as string);
+  };
+
+  test("two workshops of one name under different stack prefixes never share a volume", async () => {
+    const fall = await namesOf({ workshop: "intro", student: "ada", stackPrefix: "fall" });
+    const spring = await namesOf({ workshop: "intro", student: "ada", stackPrefix: "spring" });
+    for (const n of fall) expect(spring).not.toContain(n);
+    // Nor do workshop intro-py's ada and workshop intro's py-ada.
+    const a = await namesOf({ workshop: "intro-py", student: "ada", stackPrefix: "intro-py" });
+    const b = await namesOf({ workshop: "intro", student: "py-ada", stackPrefix: "intro" });
+    for (const n of a) expect(b).not.toContain(n);
+  });
+
+  test("a stack without stackPrefix, and the usual one-word case, keep the names they always had", async () => {
+    const old = ["intro-ada-work", "intro-ada-notebook", "intro-ada-net"];
+    expect(await namesOf({ workshop: "intro", student: "ada" })).toEqual(old);
+    expect(await namesOf({ workshop: "intro", student: "ada", stackPrefix: "intro" })).toEqual(old);
+  });
+});
