@@ -295,7 +295,7 @@ docs:       docs/workshop.md, "4. During the workshop"`,
     options: ["json"],
     usage: `needs:      the settings and the roster; ${backendNeeds}
 writes:     nothing; prints a table (student, stack, SUs, active and shelved hours, state now), the total and plan's forecast, or with --json one JSON object (students, totalSu, forecast)
-counts:     each stack's successful updates and destroy: active hours x the flavor's SU/hour, shelved hours free; a stack \`down\` removed is no longer counted
+counts:     each stack's updates and destroy: active hours x the flavor's SU/hour, shelved hours free; a failed update that would start the VM counts as having started it (never under-counted); a stack \`down\` removed is no longer counted
 exit codes: 0 done; 2 bad input
 docs:       docs/workshop.md, "Between sessions: pause and resume"`,
     run: runUsage,

@@ -52,12 +52,13 @@ export interface StackUsage {
 const hour = 3_600_000;
 
 /**
- * SUs a stack has spent up to `now`. Previews and failed operations change nothing; the time before
- * the first successful update is free (no instance yet).
+ * SUs a stack has spent up to `now`. Previews change nothing; a failed update that would start the
+ * VM counts as having started it, one that would shelve it changes nothing; the time before the first
+ * update is free (no instance yet).
  */
 export function stackUsage(history: readonly HistoryEntry[], now: Date): StackUsage {
   const events = history
-    .filter((h) => h.result === "succeeded" && (h.kind === "update" || h.kind === "destroy"))
+    .filter((h) => h.kind === "update" || (h.kind === "destroy" && h.result === "succeeded"))
     .slice()
     .sort((a, b) => a.endTime.getTime() - b.endTime.getTime());
   const usage: StackUsage = {
@@ -89,6 +90,12 @@ export function stackUsage(history: readonly HistoryEntry[], now: Date): StackUs
   };
   for (const e of events) {
     if (e.endTime > now) break;
+    if (e.result !== "succeeded") {
+      // A failed update may have done what it set out to do before it failed (the VM made or
+      // unshelved, then the health check timed out): one that starts a VM counts as having done so,
+      // one that shelves it does not, so the bill is never under-counted.
+      if (e.config.power === "shelved" || (current && current.state === "active")) continue;
+    }
     close(e.endTime);
     current =
       e.kind === "destroy"
