@@ -233,10 +233,33 @@ describe("mail --send", () => {
     expect(received[1].data.replace(/=\r?\n/g, "")).not.toContain(tokenOf("ada"));
     expect(r.stdout).toContain("ada: sent to ada@example.org");
     expect(r.stdout).toContain("cy: no email on the roster; skipped");
-    expect(fs.existsSync(handouts("mail"))).toBe(false);
+    // No message is kept on disk when it is sent: only the record of who got which link.
+    expect(fs.readdirSync(handouts("mail"))).toEqual(["sent.json"]);
     for (const secret of [password, tokenOf("ada"), tokenOf("bob")]) {
       expect(r.stdout + r.stderr).not.toContain(secret);
     }
+  });
+
+  test("a second --send skips who already has this link; a new link (reset --token) or --force sends again", async () => {
+    smtpSettings();
+    expect((await cli(["up", "--skip-quota"])).code).toBe(0);
+    received.length = 0;
+    const env = { SMTP_PASSWORD: password };
+    expect((await cli(["mail", "--send"], { env })).code).toBe(0);
+    expect(received).toHaveLength(2);
+    const again = await cli(["mail", "--send"], { env });
+    expect(again.code).toBe(0);
+    expect(received).toHaveLength(2);
+    expect(again.stdout).toMatch(/^ada: this link was sent to ada@example\.org on .*; skipped/m);
+    expect(fs.statSync(handouts("mail", "sent.json")).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(handouts("mail", "sent.json"), "utf8")).not.toContain(tokenOf("ada"));
+
+    expect((await cli(["reset", "--student", "bob", "--token"])).code).toBe(0);
+    expect((await cli(["mail", "--send"], { env })).code).toBe(0);
+    expect(received.slice(2).map((m) => m.to)).toEqual([["bob@example.org"]]);
+
+    expect((await cli(["mail", "--send", "--force", "--student", "ada"], { env })).code).toBe(0);
+    expect(received.slice(3).map((m) => m.to)).toEqual([["ada@example.org"]]);
   });
 
   test("a refused login fails each student without showing the password, exit 1", async () => {

@@ -251,9 +251,9 @@ docs:       docs/workshop.md, "Cards and emails"`,
   },
   mail: {
     summary: "email each student their link: .eml files by default, --send to send",
-    options: ["send"],
+    options: ["send", "force"],
     usage: `needs:      the settings' mail block (from; for --send also host, and SMTP_PASSWORD in the environment when user is set) and the roster's email column; ${backendNeeds} (the links are stack outputs)
-writes:     without --send, <handoutsDir>/mail/<student>.eml, mode 0600 (they hold tokens), and sends nothing; with --send, nothing on disk
+writes:     without --send, <handoutsDir>/mail/<student>.eml, mode 0600 (they hold tokens), and sends nothing; with --send, <handoutsDir>/mail/sent.json (who was sent which link, as a hash), so a second --send skips them unless the link changed or --force is given
 exit codes: 0 every selected student with an email was written or sent; 1 some were not (no stack, or refused by the server); 2 bad input (no mail block, no host, no password)
 docs:       docs/workshop.md, "Cards and emails"`,
     run: runMailCommand,
@@ -789,6 +789,7 @@ async function runMailCommand(ctx: Context): Promise<number> {
     now: ctx.now(),
     redactor: ctx.redactor,
     print: ctx.print,
+    force: ctx.values.force ?? false,
   });
   return ctx.finish(failed);
 }

@@ -120,6 +120,8 @@ export async function sendMails(
   password: string | undefined,
   /** Extra TLS options (a private CA for a campus relay, or a test's own). */
   tls?: ConnectionOptions,
+  /** Called after each message the server accepted, before the next is sent. */
+  onSent?: (mail: ComposedMail) => Promise<void>,
 ): Promise<SendResult[]> {
   if (!settings.smtp) throw new Error("mail.smtp is not set: name the mail server to send through");
   const transport = nodemailer.createTransport({
@@ -140,6 +142,7 @@ export async function sendMails(
           raw: mail.message,
         });
         results.push({ id: mail.id, ok: true, detail: `sent to ${mail.to}` });
+        await onSent?.(mail);
       } catch (e) {
         const why = messageOf(e);
         results.push({

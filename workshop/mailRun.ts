@@ -4,9 +4,11 @@
  * token), `--send` delivers through the settings' SMTP server. What is printed names students and
  * addresses only, never a link, and passes through the redactor.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ConnectionOptions } from "node:tls";
+import { writePrivateFile } from "../lib/privateFile";
 import { InputError } from "../lib/rules/problems";
 import { smtpPasswordEnv, type MailBlock } from "./cardSettings";
 import type { HandoutEntry } from "./handouts";
@@ -76,7 +78,56 @@ export interface MailRun {
   now: Date;
   redactor: Redactor;
   print: (line: string) => void;
+  /** Send even to students who were already sent the same link at the same address. */
+  force?: boolean;
 }
+
+interface SentEntry {
+  to: string;
+  /** SHA-256 of the link: the file says whether the link changed, never what it is. */
+  link: string;
+  at: string;
+}
+
+/** Who was sent which link, in `<handoutsDir>/mail/sent.json` (mode 0600). */
+class SentLog {
+  private constructor(
+    private readonly file: string,
+    private readonly entries: Record<string, SentEntry>,
+  ) {}
+
+  static async open(file: string): Promise<SentLog> {
+    let text: string;
+    try {
+      text = await fs.promises.readFile(file, "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return new SentLog(file, {});
+      throw e;
+    }
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error();
+      return new SentLog(file, parsed as Record<string, SentEntry>);
+    } catch {
+      throw new InputError(file, [
+        "is not the record of sent messages this command writes: move it away to send to everyone again",
+      ]);
+    }
+  }
+
+  /** When this link went to this address, or undefined. */
+  earlier(id: string, to: string, link: string): string | undefined {
+    const e = this.entries[id];
+    return e && e.to === to && e.link === digest(link) ? e.at : undefined;
+  }
+
+  async record(id: string, to: string, link: string, now: Date): Promise<void> {
+    this.entries[id] = { to, link: digest(link), at: now.toISOString() };
+    await writePrivateFile(this.file, `${JSON.stringify(this.entries, null, 2)}\n`);
+  }
+}
+
+const digest = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 /** Writes or sends the messages; resolves to the number of students not reached. */
 export async function runMail(run: MailRun): Promise<number> {
@@ -108,7 +159,21 @@ export async function runMail(run: MailRun): Promise<number> {
     );
     return failed;
   }
-  const results = await sendMails(plan.mail, mails, plan.password, plan.tls);
+  const log = await SentLog.open(path.join(run.settings.handoutsDir, "mail", "sent.json"));
+  const linkOf = new Map(withLink.map((e) => [e.id, e.url]));
+  const toSend = mails.filter((m) => {
+    const earlier = run.force ? undefined : log.earlier(m.id, m.to, linkOf.get(m.id) ?? "");
+    if (earlier) {
+      print(
+        `${m.id}: this link was sent to ${m.to} on ${earlier}; skipped (--force sends it again; reset --token makes a new link)`,
+      );
+    }
+    return earlier === undefined;
+  });
+  const results = await sendMails(plan.mail, toSend, plan.password, plan.tls, (m) =>
+    // Recorded one by one: a run cut short by Ctrl-C does not send twice when run again.
+    log.record(m.id, m.to, linkOf.get(m.id) ?? "", run.now),
+  );
   for (const r of results) {
     print(redactor.redact(r.ok ? `${r.id}: ${r.detail}` : `${r.id}: not sent: ${r.detail}`));
     if (!r.ok) failed++;
