@@ -4,11 +4,9 @@
  * containers (that is the engine's diff, not the program's); it proves the program gives it nothing
  * to change.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { parseStackConfig, type RawConfig } from "../lib/config";
-import { fakeDigest, runMocked, type Recorded } from "./mocks";
+import { fakeDigest, type Recorded } from "./mocks";
+import { declared as declaredFor, usePrivateTmpdir } from "./support/declared";
 
 const now = new Date("2030-03-01T00:00:00Z");
 const student: RawConfig = {
@@ -25,24 +23,8 @@ const student: RawConfig = {
 const instanceType = "openstack:compute/instance:Instance";
 const gateType = "command:remote:Command";
 
-let tmp: string;
-const savedTmp = process.env.TMPDIR;
-beforeEach(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "jn-power-"));
-  process.env.TMPDIR = tmp;
-});
-afterEach(() => {
-  process.env.TMPDIR = savedTmp;
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-async function declared(raw: RawConfig): Promise<Map<string, Recorded>> {
-  const run = await runMocked(async () => {
-    const { notebookStack } = await import("../program");
-    return notebookStack(parseStackConfig(raw, { stackName: "alice", now }));
-  });
-  return new Map(run.resources.map((r) => [`${r.type}::${r.name}`, r]));
-}
+usePrivateTmpdir("jn-power-");
+const declared = (raw: RawConfig) => declaredFor(raw, now);
 
 describe.each([
   ["letsencrypt", {}],

@@ -6,11 +6,9 @@
  * (that is the engine's diff of what the program declares); reset.test.ts runs the replaced
  * container on the real engine with the same volume.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { parseStackConfig, type RawConfig } from "../lib/config";
-import { fakeDigest, runMocked, type Recorded } from "./mocks";
+import { fakeDigest, type Recorded } from "./mocks";
+import { declared as declaredFor, usePrivateTmpdir } from "./support/declared";
 
 const now = new Date("2030-03-01T00:00:00Z");
 const jetstream: RawConfig = {
@@ -26,24 +24,8 @@ const local: RawConfig = { target: "local", student: "alice", workshop: "hpc", b
 const containerKey = "docker:index/container:Container::hpc-alice-notebook";
 const tokenKey = "random:index/randomPassword:RandomPassword::hpc-alice-token";
 
-let tmp: string;
-const savedTmp = process.env.TMPDIR;
-beforeEach(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "jn-reset-"));
-  process.env.TMPDIR = tmp;
-});
-afterEach(() => {
-  process.env.TMPDIR = savedTmp;
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-async function declared(raw: RawConfig): Promise<Map<string, Recorded>> {
-  const run = await runMocked(async () => {
-    const { notebookStack } = await import("../program");
-    return notebookStack(parseStackConfig(raw, { stackName: "alice", now }));
-  });
-  return new Map(run.resources.map((r) => [`${r.type}::${r.name}`, r]));
-}
+usePrivateTmpdir("jn-reset-");
+const declared = (raw: RawConfig) => declaredFor(raw, now);
 
 function optionsOf(r: Recorded) {
   return {
