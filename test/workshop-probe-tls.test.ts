@@ -17,7 +17,6 @@ import { describeWithTool, hasCommand } from "./support/docker";
 import { SimulatedBackend } from "./support/simulated-driver";
 import { selfSignedCertificate, type Pem } from "./support/certificates";
 
-
 function settingsWith(tls: Record<string, string>): WorkshopSettings {
   return parseSettings(
     {
