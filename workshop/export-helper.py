@@ -103,9 +103,11 @@ class Body:
         return data
 
 
-def add_file(rel, full, st):
+def add_file(rel, name, parent, st):
     try:
-        fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | os.O_NONBLOCK)
+        fd = os.open(
+            name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY | os.O_NONBLOCK, dir_fd=parent
+        )
     except OSError as e:
         problem(rel, "cannot open", e.strerror)
         return
@@ -130,55 +132,86 @@ def add_file(rel, full, st):
         os.close(fd)
 
 
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NOCTTY
+
+
+def open_dir(rel, st):
+    """The folder at `rel`, opened one component at a time below the root without following a link,
+    and only if it is still the folder that was listed (same device and inode): a student who swaps
+    a folder for a link while the walk goes on cannot lead it out of the volume."""
+    fd = os.open(ROOT, DIR_FLAGS)
+    try:
+        for name in rel.split(b"/") if rel else []:
+            child = os.open(name, DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            raise OSError(0, "replaced while it was being read")
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def walk():
     root = os.lstat(ROOT)
     tf.addfile(header(b"", root, tarfile.DIRTYPE))
     record(b"", root, "dir")
-    stack = [b""]
+    stack = [(b"", root)]
     while stack:
-        rel = stack.pop()
-        full = ROOT + b"/" + rel if rel else ROOT
+        rel, st = stack.pop()
         try:
-            names = sorted(os.listdir(full))
+            parent = open_dir(rel, st)
         except OSError as e:
             problem(rel, "cannot list folder", e.strerror)
             continue
-        # Reversed onto the stack so folders come out in name order; a folder's own entry always
-        # precedes its contents.
-        subdirs = []
-        for name in names:
-            crel = rel + b"/" + name if rel else name
-            cfull = full + b"/" + name
-            try:
-                st = os.lstat(cfull)
-            except OSError as e:
-                problem(crel, "cannot stat", e.strerror)
-                continue
-            m = st.st_mode
-            if stat.S_ISDIR(m):
-                tf.addfile(header(crel, st, tarfile.DIRTYPE))
-                record(crel, st, "dir")
-                subdirs.append(crel)
-            elif stat.S_ISREG(m):
-                add_file(crel, cfull, st)
-            elif stat.S_ISLNK(m):
-                try:
-                    target = os.readlink(cfull)
-                except OSError as e:
-                    problem(crel, "cannot read link", e.strerror)
-                    continue
-                ti = header(crel, st, tarfile.SYMTYPE)
-                ti.linkname = os.fsdecode(target)
-                tf.addfile(ti)
-                record(crel, st, "symlink", target=b64(target), targetPath=show(target))
-            elif stat.S_ISFIFO(m):
-                tf.addfile(header(crel, st, tarfile.FIFOTYPE))
-                record(crel, st, "fifo")
-            else:
-                kind = "socket" if stat.S_ISSOCK(m) else "device"
-                skipped.append({"p": b64(crel), "path": show(crel), "kind": kind})
-        stack.extend(reversed(subdirs))
+        try:
+            walk_folder(rel, parent, stack)
+        finally:
+            os.close(parent)
 
+
+def walk_folder(rel, parent, stack):
+    try:
+        names = sorted(os.listdir(parent))
+    except OSError as e:
+        problem(rel, "cannot list folder", e.strerror)
+        return
+    # Reversed onto the stack so folders come out in name order; a folder's own entry always
+    # precedes its contents.
+    subdirs = []
+    for name in names:
+        crel = rel + b"/" + name if rel else name
+        try:
+            st = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        except OSError as e:
+            problem(crel, "cannot stat", e.strerror)
+            continue
+        m = st.st_mode
+        if stat.S_ISDIR(m):
+            tf.addfile(header(crel, st, tarfile.DIRTYPE))
+            record(crel, st, "dir")
+            subdirs.append((crel, st))
+        elif stat.S_ISREG(m):
+            add_file(crel, name, parent, st)
+        elif stat.S_ISLNK(m):
+            try:
+                target = os.readlink(name, dir_fd=parent)
+            except OSError as e:
+                problem(crel, "cannot read link", e.strerror)
+                continue
+            ti = header(crel, st, tarfile.SYMTYPE)
+            ti.linkname = os.fsdecode(target)
+            tf.addfile(ti)
+            record(crel, st, "symlink", target=b64(target), targetPath=show(target))
+        elif stat.S_ISFIFO(m):
+            tf.addfile(header(crel, st, tarfile.FIFOTYPE))
+            record(crel, st, "fifo")
+        else:
+            kind = "socket" if stat.S_ISSOCK(m) else "device"
+            skipped.append({"p": b64(crel), "path": show(crel), "kind": kind})
+    stack.extend(reversed(subdirs))
 
 walk()
 manifest = json.dumps(
