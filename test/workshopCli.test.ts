@@ -108,7 +108,7 @@ describe("bad input exits 2 before anything is created", () => {
   test("an option the command does not use", async () => {
     const r = await cli(["up", "--force"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--force does not apply to up (only to down, reap)");
+    expect(r.stderr).toContain("--force does not apply to up (only to down, mail, reap)");
   });
 
   test.each([["0"], ["65"], ["two"], ["0x8"], ["1e1"]])("--concurrency %s", async (n) => {
