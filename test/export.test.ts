@@ -352,6 +352,58 @@ describeWithDocker("export from the student's engine", () => {
     }
   });
 
+  test("a folder swapped for a link while the walk goes on never leads the export out of the volume", async () => {
+    const v = await newVolume("jn-export-swap", "dee");
+    // Many entries after d, so the walk lists d's children well after it saw d as a folder.
+    await fillVolume(
+      image,
+      v,
+      "mkdir d && for i in $(seq 20); do echo $i > d/f$i; done && for i in $(seq 600); do : > e$i; done",
+    );
+    const student = uniqueName("jn-export-swapper");
+    // The student's shell, swapping d for a link to / and back, each state held for a moment.
+    await docker([
+      "run",
+      "--detach",
+      "--name",
+      student,
+      "--network",
+      "none",
+      "--user",
+      "1000:100",
+      "--entrypoint",
+      "bash",
+      "--mount",
+      `type=volume,src=${v},dst=/home/jupyter`,
+      image,
+      "-c",
+      "cd /home/jupyter; while :; do mv d d.x; ln -s / d; sleep 0.05; rm -f d; mv d.x d; sleep 0.05; done 2>/dev/null",
+    ]);
+    const outside: string[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        let seen: string[];
+        try {
+          const m = await exportStudent({
+            student: "dee",
+            engine: local,
+            volume: v,
+            image,
+            outDir: path.join(root, `swap${i}`),
+          });
+          seen = m.entries.map((e) => e.path);
+        } catch (e) {
+          // Refused (a folder that changed under it): what it names must be inside the volume too.
+          seen = [...(e as Error).message.matchAll(/\b(d(?:\.x)?\/[^ ;()]+)/g)].map((x) => x[1]);
+        }
+        outside.push(...seen.filter((p) => /^d(\.x)?\//.test(p) && !/^d(\.x)?\/f\d+$/.test(p)));
+      }
+    } finally {
+      await removeContainer(student);
+    }
+    expect(outside).toEqual([]);
+  }, 600_000);
+
   test("another student's volume is refused", async () => {
     await expect(
       exportStudent({ student: "bob", engine: local, volume, image, outDir: outDir() }),

@@ -174,7 +174,8 @@ def walk():
 
 def walk_folder(rel, parent, stack):
     try:
-        names = sorted(os.listdir(parent))
+        # Names from a descriptor come as str; fsencode gives back their exact bytes.
+        names = sorted(os.fsencode(n) for n in os.listdir(parent))
     except OSError as e:
         problem(rel, "cannot list folder", e.strerror)
         return
