@@ -65,9 +65,10 @@ describeWithDocker("notebook image: the student's whole home is kept", () => {
   afterAll(() => run.cleanup());
 
   /** Starts a server on `volume` and waits until it answers; returns its URL and name. */
-  async function serve(volume: string, opts: { volumeNoCopy?: boolean } = {}) {
-    const c = await run.start({ JUPYTER_TOKEN: token }, { volume, ...opts });
-    await waitForHttp(`${c.url}/api`, {}, 120_000);
+  async function serve(volume: string, opts: { volumeNoCopy?: boolean; waitMs?: number } = {}) {
+    const { waitMs = 120_000, ...startOpts } = opts;
+    const c = await run.start({ JUPYTER_TOKEN: token }, { volume, ...startOpts });
+    await waitForHttp(`${c.url}/api`, {}, waitMs);
     return c;
   }
 
@@ -285,7 +286,9 @@ describeWithDocker("notebook image: the student's whole home is kept", () => {
     expect(moved + left + done).toBe(files);
     process.stderr.write(`killed with ${moved} moved, ${left} left, ${done} in work/\n`);
 
-    await serve(volume);
+    // Finishing the move of 4,000 files is real work before the server starts (about 75 s alone
+    // on 2 cores; more when other suites share them).
+    await serve(volume, { waitMs: 240_000 });
     const finished = await run.listVolume(volume);
     expect(finished.filter((l) => /^f work\/f\d+\.txt$/.test(l))).toHaveLength(files);
     expect(finished.filter((l) => /^f f\d+\.txt$/.test(l) || l.includes(STAGING))).toEqual([]);
