@@ -231,12 +231,19 @@ export class Orchestrator {
   private logFor(stack: string, op: string): { log: (line: string) => void; close: () => void } {
     if (!this.opts.logDir) return { log: () => {}, close: () => {} };
     fs.mkdirSync(this.opts.logDir, { recursive: true, mode: 0o700 });
-    const stream = fs.createWriteStream(path.join(this.opts.logDir, `${stack}.${op}.log`), {
-      flags: "a",
-      mode: 0o600,
+    const file = path.join(this.opts.logDir, `${stack}.${op}.log`);
+    const stream = fs.createWriteStream(file, { flags: "a", mode: 0o600 });
+    let broken = false;
+    // A log that cannot be written (its folder removed, a full disk) costs the log, not the run:
+    // an error event with no listener would end the whole command.
+    // The progress lines and the summary still say what happened to each student.
+    stream.on("error", () => {
+      broken = true;
     });
     stream.write(`--- ${op} ${this.now().toISOString()}\n`);
-    const writer = this.redactor.lineWriter((text) => stream.write(text));
+    const writer = this.redactor.lineWriter((text) => {
+      if (!broken) stream.write(text);
+    });
     return {
       log: writer.write,
       close: () => {
