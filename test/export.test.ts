@@ -281,6 +281,17 @@ describeWithDocker("export from the student's engine", () => {
       "-c",
       "trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo $i > /home/jupyter/clock; sleep 0.05; done",
     ]);
+    // An export that cannot finish in time: the stack would be kept.
+    const failingExport = () =>
+      exportStudent({
+        student: "cy",
+        engine: local,
+        volume: v,
+        image,
+        outDir: outDir(),
+        stopContainer: writer,
+        deadlineMs: 1,
+      });
     try {
       const m = await exportStudent({
         student: "cy",
@@ -307,32 +318,12 @@ describeWithDocker("export from the student's engine", () => {
       expect(byPath(m).get("clock")?.sha256).toBe(sha(last.stdout));
 
       await docker(["start", writer]);
-      await expect(
-        exportStudent({
-          student: "cy",
-          engine: local,
-          volume: v,
-          image,
-          outDir: outDir(),
-          stopContainer: writer,
-          deadlineMs: 1,
-        }),
-      ).rejects.toThrow(`(the notebook ${writer} was started again)`);
+      await expect(failingExport()).rejects.toThrow(`(the notebook ${writer} was started again)`);
       expect(await running()).toBe("true");
 
       // Stopped by a run that was interrupted: a failed export of the rerun starts it too.
       await docker(["stop", "--time", "5", writer]);
-      await expect(
-        exportStudent({
-          student: "cy",
-          engine: local,
-          volume: v,
-          image,
-          outDir: outDir(),
-          stopContainer: writer,
-          deadlineMs: 1,
-        }),
-      ).rejects.toThrow(`(the notebook ${writer} was started again)`);
+      await expect(failingExport()).rejects.toThrow(`(the notebook ${writer} was started again)`);
       expect(await running()).toBe("true");
     } finally {
       await removeContainer(writer);

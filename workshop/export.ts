@@ -142,6 +142,15 @@ async function checkVolume(opts: ExportOptions, engineName: string): Promise<voi
   }
 }
 
+/** `docker container inspect` of the notebook's running state: stdout is "true" or "false". */
+function runningState(opts: ExportOptions, container: string) {
+  return runDocker(
+    opts.engine,
+    ["container", "inspect", "--format", "{{.State.Running}}", container],
+    { timeoutMs: 120_000 },
+  );
+}
+
 /**
  * Stops the notebook container. A container that is not there (removed by hand, or never made) is
  * nothing to stop: its volume is what the export reads.
@@ -151,11 +160,7 @@ async function stopNotebook(
   container: string,
   engineName: string,
 ): Promise<void> {
-  const state = await runDocker(
-    opts.engine,
-    ["container", "inspect", "--format", "{{.State.Running}}", container],
-    { timeoutMs: 120_000 },
-  );
+  const state = await runningState(opts, container);
   if (state.code !== 0) {
     if (/no such (container|object)/i.test(state.stderr)) return;
     throw new ExportError(
@@ -205,11 +210,7 @@ export async function exportStudent(opts: ExportOptions): Promise<ExportManifest
 
 /** Starts the notebook when it exists and is not running; what was done, for the message. */
 async function startAgain(opts: ExportOptions, container: string): Promise<string | undefined> {
-  const state = await runDocker(
-    opts.engine,
-    ["container", "inspect", "--format", "{{.State.Running}}", container],
-    { timeoutMs: 120_000 },
-  ).catch(() => undefined);
+  const state = await runningState(opts, container).catch(() => undefined);
   if (!state || state.code !== 0 || state.stdout.trim() === "true") return undefined;
   const start = await runDocker(opts.engine, ["start", container], { timeoutMs: 120_000 }).catch(
     (e: unknown) => ({ code: 1, stdout: "", stderr: String(e) }),
