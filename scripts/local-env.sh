@@ -33,8 +33,11 @@ run() {
 # the `pulumi` npm package already downloaded (~/.pulumi/versions/*), and last the npm package,
 # which downloads it now. Sets the array `pulumi`.
 find_pulumi() {
-  local home=${PULUMI_HOME:-$HOME/.pulumi} found output why
-  if command -v pulumi >/dev/null 2>&1; then
+  local home=${PULUMI_HOME:-$HOME/.pulumi} found output why onpath
+  onpath=$(command -v pulumi 2>/dev/null || true)
+  # `npm start` puts node_modules/.bin first on PATH: the pulumi there is the npm package's
+  # downloader, tried last below, where its failure gets a message that says what to do.
+  if [[ -n $onpath && $onpath != */node_modules/.bin/pulumi ]]; then
     pulumi=(pulumi)
     return
   fi

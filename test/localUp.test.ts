@@ -67,3 +67,17 @@ test("a failed download names the source, the reason and the two ways to get the
   expect(r.stderr).toContain("https://github.com/pulumi/pulumi/releases");
   expect(r.stderr).not.toContain("+ ");
 });
+
+test("under npm start, the npm package's pulumi in node_modules/.bin is not taken for an installed CLI", async () => {
+  // npm puts the project's node_modules/.bin first on PATH: its pulumi is the downloader itself.
+  const npmBin = path.join(dir, "project", "node_modules", ".bin");
+  stub(npmBin, "pulumi", 'echo "pulumi: fetch failed" >&2; exit 1');
+  stub(bin, "npx", 'echo "pulumi: fetch failed" >&2; exit 1');
+  stub(bin, "getent", "exit 2");
+  const r = await exec("bash", [script], {
+    env: { PATH: `${npmBin}:${bin}:/usr/bin:/bin`, HOME: home, JN_DRY_RUN: "1" },
+  });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain("The Pulumi CLI could not be downloaded from https://get.pulumi.com");
+  expect(r.stderr).not.toContain("+ pulumi");
+});
